@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// AVX2 + FMA code generation is required for SIMD8<Float> to lower to vector FMAs (ENGINE_NOTES.md);
+// -Ounchecked drops overflow traps and bounds checks in release builds of the hot paths.
+let simd: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", "haswell"]),
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "Tween",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tween", targets: ["tween"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CFFmpeg",
+            pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]
+        ),
+        .systemLibrary(
+            name: "CPNG",
+            pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]
+        ),
+        .target(name: "Frames", swiftSettings: simd),
+        .target(name: "Media", dependencies: ["CFFmpeg", "CPNG", "Frames"], swiftSettings: simd),
+        .target(name: "Models", dependencies: ["Frames"], swiftSettings: simd),
+        .target(name: "Interpolation", dependencies: ["Frames", "Models"], swiftSettings: simd),
+        .executableTarget(
+            name: "tween",
+            dependencies: [
+                "Media", "Frames", "Models", "Interpolation",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: simd
+        ),
+        .testTarget(name: "FramesTests", dependencies: ["Frames"], swiftSettings: simd),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "Frames"], swiftSettings: simd),
+        .testTarget(name: "InterpolationTests", dependencies: ["Interpolation", "Models", "Frames"], swiftSettings: simd),
+        .testTarget(name: "CLITests", dependencies: ["Media", "Frames"], swiftSettings: simd),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,196 @@
+import CFFmpeg
+import Foundation
+import Frames
+
+/// swscale flags used everywhere: accurate rounding, full-resolution chroma in and out, bit-exact output so that
+/// results do not depend on the CPU's SIMD paths.
+let scaleFlags = SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP | SWS_BITEXACT
+
+/// The YUV matrix to use: the tagged one, or, when untagged, what players assume (BT.709 from 720p up, else BT.601).
+func effectiveMatrix(_ colour: ColorTags, width: Int, height: Int) -> Int32 {
+    if colour.matrix != 2 && colour.matrix != 3 { return colour.matrix }  // 2 unspecified, 3 reserved
+    return width >= 1280 || height > 576 ? 1 : 6
+}
+
+func isFullRange(_ colour: ColorTags, pixelFormat: AVPixelFormat) -> Bool {
+    if colour.range == 2 { return true }
+    let name = av_get_pix_fmt_name(pixelFormat).map { String(cString: $0) } ?? ""
+    return name.hasPrefix("yuvj")
+}
+
+func pixelFormatHasAlpha(_ f: AVPixelFormat) -> Bool {
+    guard let d = av_pix_fmt_desc_get(f) else { return false }
+    return (d.pointee.flags & UInt64(AV_PIX_FMT_FLAG_ALPHA)) != 0
+}
+
+/// Converts decoded pictures of one size and format to planar float RGB(A) with the stream's matrix and range.
+final class RGBConverter {
+    private let context: OpaquePointer
+    private let width: Int32, height: Int32, source: Int32
+    private let alpha: Bool
+    private let target: UnsafeMutablePointer<AVFrame>
+
+    init(for f: UnsafePointer<AVFrame>, colour: ColorTags, path: String) throws {
+        width = f.pointee.width; height = f.pointee.height; source = f.pointee.format
+        let src = AVPixelFormat(rawValue: source)
+        alpha = pixelFormatHasAlpha(src)
+        let dst = alpha ? AV_PIX_FMT_GBRAPF32LE : AV_PIX_FMT_GBRPF32LE
+        guard let ctx = sws_getContext(width, height, src, width, height, dst, scaleFlags, nil, nil, nil) else {
+            throw MediaError(path, "cannot convert pixel format \(String(cString: av_get_pix_fmt_name(src)))")
+        }
+        context = ctx
+        let matrix = effectiveMatrix(colour, width: Int(width), height: Int(height))
+        let coefficients = sws_getCoefficients(matrix)
+        sws_setColorspaceDetails(ctx, coefficients, isFullRange(colour, pixelFormat: src) ? 1 : 0,
+                                 coefficients, 1, 0, 1 << 16, 1 << 16)
+        target = av_frame_alloc()
+        target.pointee.width = width; target.pointee.height = height; target.pointee.format = dst.rawValue
+        guard av_frame_get_buffer(target, 64) >= 0 else { throw MediaError(path, "out of memory") }
+    }
+
+    deinit {
+        sws_freeContext(context)
+        var t: UnsafeMutablePointer<AVFrame>? = target; av_frame_free(&t)
+    }
+
+    func matches(_ f: UnsafePointer<AVFrame>) -> Bool {
+        f.pointee.width == width && f.pointee.height == height && f.pointee.format == source
+    }
+
+    func convert(_ f: UnsafePointer<AVFrame>) throws -> Image {
+        _ = withUnsafePointer(to: f.pointee.data) { srcData in
+            withUnsafePointer(to: f.pointee.linesize) { srcLines in
+                withUnsafePointer(to: target.pointee.data) { dstData in
+                    withUnsafePointer(to: target.pointee.linesize) { dstLines in
+                        sws_scale(context,
+                                  UnsafeRawPointer(srcData).assumingMemoryBound(to: UnsafePointer<UInt8>?.self),
+                                  UnsafeRawPointer(srcLines).assumingMemoryBound(to: Int32.self), 0, height,
+                                  UnsafeRawPointer(dstData).assumingMemoryBound(to: UnsafeMutablePointer<UInt8>?.self),
+                                  UnsafeRawPointer(dstLines).assumingMemoryBound(to: Int32.self))
+                    }
+                }
+            }
+        }
+        let w = Int(width), h = Int(height), channels = alpha ? 4 : 3
+        var data = [Float](repeating: 0, count: w * h * channels)
+        // GBR(A) plane order in the frame; R, G, B(, A) in the image.
+        let planeOf = [2, 0, 1, 3]
+        let planes = [target.pointee.data.0, target.pointee.data.1, target.pointee.data.2, target.pointee.data.3]
+        let lines = [target.pointee.linesize.0, target.pointee.linesize.1, target.pointee.linesize.2, target.pointee.linesize.3]
+        data.withUnsafeMutableBufferPointer { out in
+            for c in 0..<channels {
+                let p = planeOf[c]
+                for y in 0..<h {
+                    let row = UnsafeRawPointer(planes[p]! + y * Int(lines[p])).assumingMemoryBound(to: Float.self)
+                    (out.baseAddress! + (c * h + y) * w).update(from: row, count: w)
+                }
+            }
+        }
+        return image(w, h, channels, data)
+    }
+
+    private func image(_ w: Int, _ h: Int, _ c: Int, _ data: [Float]) -> Image {
+        Image(width: w, height: h, channels: c, data: data)
+    }
+}
+
+/// Converts planar float RGB(A) images, or decoded pictures of another format, into the encoder's format.
+final class EncoderConverter {
+    let width: Int32, height: Int32
+    let format: AVPixelFormat
+    let colour: ColorTags
+    private var fromFloat: OpaquePointer?
+    private var fromFloatAlpha = false
+    private var fromNative: (OpaquePointer, Int32)?
+    private let staging: UnsafeMutablePointer<AVFrame>
+
+    init(width: Int32, height: Int32, format: AVPixelFormat, colour: ColorTags) {
+        self.width = width; self.height = height; self.format = format; self.colour = colour
+        staging = av_frame_alloc()
+    }
+
+    deinit {
+        if let c = fromFloat { sws_freeContext(c) }
+        if let (c, _) = fromNative { sws_freeContext(c) }
+        var s: UnsafeMutablePointer<AVFrame>? = staging; av_frame_free(&s)
+    }
+
+    private func configure(_ ctx: OpaquePointer, source: AVPixelFormat) {
+        let matrix = effectiveMatrix(colour, width: Int(width), height: Int(height))
+        let coefficients = sws_getCoefficients(matrix)
+        sws_setColorspaceDetails(ctx, coefficients, isFullRange(colour, pixelFormat: source) ? 1 : 0,
+                                 coefficients, isFullRange(colour, pixelFormat: format) ? 1 : 0, 0, 1 << 16, 1 << 16)
+    }
+
+    private func newFrame() throws -> UnsafeMutablePointer<AVFrame> {
+        let f = av_frame_alloc()!
+        f.pointee.width = width; f.pointee.height = height; f.pointee.format = format.rawValue
+        guard av_frame_get_buffer(f, 64) >= 0 else { var o: UnsafeMutablePointer<AVFrame>? = f; av_frame_free(&o); throw CancellationError() }
+        return f
+    }
+
+    /// A new encoder-format frame holding `image`.
+    func frame(from image: Image) throws -> UnsafeMutablePointer<AVFrame> {
+        let alpha = image.channels >= 4
+        if fromFloat == nil || fromFloatAlpha != alpha {
+            if let c = fromFloat { sws_freeContext(c) }
+            let src = alpha ? AV_PIX_FMT_GBRAPF32LE : AV_PIX_FMT_GBRPF32LE
+            fromFloat = sws_getContext(width, height, src, width, height, format, scaleFlags, nil, nil, nil)
+            fromFloatAlpha = alpha
+            configure(fromFloat!, source: src)
+            av_frame_unref(staging)
+            staging.pointee.width = width; staging.pointee.height = height; staging.pointee.format = src.rawValue
+            guard av_frame_get_buffer(staging, 64) >= 0 else { throw CancellationError() }
+        }
+        let w = Int(width), h = Int(height)
+        let planeOf = [2, 0, 1, 3]
+        let planes = [staging.pointee.data.0, staging.pointee.data.1, staging.pointee.data.2, staging.pointee.data.3]
+        let lines = [staging.pointee.linesize.0, staging.pointee.linesize.1, staging.pointee.linesize.2, staging.pointee.linesize.3]
+        image.data.withUnsafeBufferPointer { src in
+            for c in 0..<(alpha ? 4 : 3) {
+                let p = planeOf[c]
+                for y in 0..<h {
+                    let row = UnsafeMutableRawPointer(planes[p]! + y * Int(lines[p])).assumingMemoryBound(to: Float.self)
+                    row.update(from: src.baseAddress! + (c * h + y) * w, count: w)
+                }
+            }
+        }
+        let out = try newFrame()
+        scale(fromFloat!, staging, out)
+        return out
+    }
+
+    /// A new encoder-format frame from a decoded picture: a reference to it when formats match (bit-exact).
+    func frame(from native: UnsafePointer<AVFrame>) throws -> UnsafeMutablePointer<AVFrame> {
+        if native.pointee.format == format.rawValue && native.pointee.width == width && native.pointee.height == height {
+            return av_frame_clone(native)!
+        }
+        if fromNative == nil || fromNative!.1 != native.pointee.format {
+            if let (c, _) = fromNative { sws_freeContext(c) }
+            let src = AVPixelFormat(rawValue: native.pointee.format)
+            let c = sws_getContext(native.pointee.width, native.pointee.height, src, width, height, format,
+                                   scaleFlags, nil, nil, nil)!
+            configure(c, source: src)
+            fromNative = (c, native.pointee.format)
+        }
+        let out = try newFrame()
+        scale(fromNative!.0, native, out)
+        return out
+    }
+
+    private func scale(_ ctx: OpaquePointer, _ src: UnsafePointer<AVFrame>, _ dst: UnsafeMutablePointer<AVFrame>) {
+        _ = withUnsafePointer(to: src.pointee.data) { srcData in
+            withUnsafePointer(to: src.pointee.linesize) { srcLines in
+                withUnsafePointer(to: dst.pointee.data) { dstData in
+                    withUnsafePointer(to: dst.pointee.linesize) { dstLines in
+                        sws_scale(ctx,
+                                  UnsafeRawPointer(srcData).assumingMemoryBound(to: UnsafePointer<UInt8>?.self),
+                                  UnsafeRawPointer(srcLines).assumingMemoryBound(to: Int32.self), 0, src.pointee.height,
+                                  UnsafeRawPointer(dstData).assumingMemoryBound(to: UnsafeMutablePointer<UInt8>?.self),
+                                  UnsafeRawPointer(dstLines).assumingMemoryBound(to: Int32.self))
+                    }
+                }
+            }
+        }
+    }
+}

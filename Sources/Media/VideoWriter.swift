@@ -1,0 +1,307 @@
+import CFFmpeg
+import Foundation
+import Frames
+
+/// How the video stream is encoded.
+public struct EncoderSettings: Sendable {
+    public var codec: String
+    public var crf: Int?
+    public var preset: String?
+    public var pixelFormat: String?
+    public init(codec: String = "libx264", crf: Int? = nil, preset: String? = nil, pixelFormat: String? = nil) {
+        self.codec = codec; self.crf = crf; self.preset = preset; self.pixelFormat = pixelFormat
+    }
+
+    /// The encoders Tween offers, with their CRF and preset defaults (nil: the codec has no such control).
+    public static let codecs: [(name: String, crf: Int?, preset: String?)] = [
+        ("libx264", 18, "medium"), ("libx265", 20, "medium"), ("libsvtav1", 30, "8"), ("libvpx-vp9", 31, nil),
+        ("ffv1", nil, nil), ("prores_ks", nil, nil), ("png", nil, nil),
+    ]
+    static let aliases = ["x264": "libx264", "h264": "libx264", "x265": "libx265", "hevc": "libx265",
+                          "h265": "libx265", "av1": "libsvtav1", "svtav1": "libsvtav1", "vp9": "libvpx-vp9",
+                          "prores": "prores_ks"]
+
+    public static func canonical(_ name: String) -> String { aliases[name.lowercased()] ?? name.lowercased() }
+
+    /// Checks the combination; the message is for a usage error.
+    public func validate() throws {
+        let name = EncoderSettings.canonical(codec)
+        guard let entry = EncoderSettings.codecs.first(where: { $0.name == name }) else {
+            throw MediaError(codec, "unknown codec; choose one of \(EncoderSettings.codecs.map(\.name).joined(separator: ", "))")
+        }
+        if crf != nil && entry.crf == nil { throw MediaError(codec, "--crf does not apply to \(name) (it is lossless or fixed-quality)") }
+        if let crf, crf < 0 || crf > 63 { throw MediaError("--crf \(crf)", "out of range 0…63") }
+        if preset != nil && entry.preset == nil { throw MediaError(codec, "--preset does not apply to \(name)") }
+    }
+}
+
+/// Encodes frames into a container, copying the source's other streams, chapters and metadata.
+/// The file is written under a hidden temporary name and renamed when complete.
+public final class VideoWriter: FrameWriter {
+    public let path: String
+    public private(set) var notes: [String] = []
+    public let pixelFormat: String
+
+    private let partialPath: String
+    private var format: UnsafeMutablePointer<AVFormatContext>?
+    private var encoder: UnsafeMutablePointer<AVCodecContext>?
+    private var videoStream: UnsafeMutablePointer<AVStream>
+    private let converter: EncoderConverter
+    private let packet: UnsafeMutablePointer<AVPacket>
+    private let firstPts: Int64
+    private var copyMap: [Int: (out: Int32, inTB: AVRational)] = [:]
+    private let muxLock = NSLock()
+    private var done = false
+    private var headerWritten = false
+
+    /// - Parameters:
+    ///   - rate: output frames per second (the encoder's frame rate).
+    ///   - startTime: time of output frame 0, in seconds.
+    ///   - source: the reader whose other streams, metadata and chapters are copied (nil: none).
+    ///   - copyStreams: copy audio and subtitle streams (off for slow motion).
+    public init(path: String, settings: EncoderSettings, width: Int, height: Int, rate: Rational,
+                startTime: Rational, colour: ColorTags, source: VideoReader?, copyStreams: Bool) throws {
+        self.path = path
+        try settings.validate()
+        try TemporaryOutputs.checkWritableFolder(for: path)
+        FFmpegLog.quiet()
+        partialPath = TemporaryOutputs.partialName(for: path)
+        guard let oformat = av_guess_format(nil, path, nil) else {
+            throw MediaError(path, "unknown output container; use .mp4, .mkv, .mov or .webm, or a folder for PNGs")
+        }
+        var ctx: UnsafeMutablePointer<AVFormatContext>?
+        guard avformat_alloc_output_context2(&ctx, oformat, nil, path) >= 0, let ctx else {
+            throw MediaError(path, "cannot create the output container")
+        }
+        format = ctx
+        packet = av_packet_alloc()
+
+        // Encoder.
+        let name = EncoderSettings.canonical(settings.codec)
+        guard let codec = avcodec_find_encoder_by_name(name) else {
+            throw MediaError(path, "encoder \(name) is not available in this FFmpeg")
+        }
+        guard avformat_query_codec(oformat, codec.pointee.id, FF_COMPLIANCE_NORMAL) != 0 else {
+            throw MediaError(path, "the \(String(cString: oformat.pointee.name)) container cannot hold \(name) video")
+        }
+        let enc = avcodec_alloc_context3(codec)!
+        encoder = enc
+        let sourceFormat = source.map { av_get_pix_fmt($0.info.pixelFormat) } ?? AV_PIX_FMT_RGB24
+        let pix: AVPixelFormat
+        if let requested = settings.pixelFormat {
+            pix = av_get_pix_fmt(requested)
+            guard pix != AV_PIX_FMT_NONE else { throw MediaError(path, "unknown pixel format '\(requested)'") }
+            if let list = tween_codec_pix_fmts(codec), !VideoWriter.contains(list, pix) {
+                throw MediaError(path, "\(name) cannot encode pixel format \(requested)")
+            }
+        } else {
+            pix = VideoWriter.bestFormat(codec: codec, source: sourceFormat)
+        }
+        pixelFormat = String(cString: av_get_pix_fmt_name(pix))
+        enc.pointee.width = Int32(width); enc.pointee.height = Int32(height)
+        guard rate.num <= Int64(Int32.max), rate.den <= Int64(Int32.max) else { throw MediaError(path, "frame rate \(rate) too precise") }
+        enc.pointee.time_base = AVRational(num: Int32(rate.den), den: Int32(rate.num))
+        enc.pointee.framerate = AVRational(num: Int32(rate.num), den: Int32(rate.den))
+        enc.pointee.pix_fmt = pix
+        enc.pointee.thread_count = 0
+        enc.pointee.color_range = AVColorRange(rawValue: UInt32(colour.range))
+        enc.pointee.color_primaries = AVColorPrimaries(rawValue: UInt32(colour.primaries))
+        enc.pointee.color_trc = AVColorTransferCharacteristic(rawValue: UInt32(colour.transfer))
+        enc.pointee.colorspace = AVColorSpace(rawValue: UInt32(colour.matrix))
+        if let src = source {
+            enc.pointee.sample_aspect_ratio = src.stream.pointee.codecpar.pointee.sample_aspect_ratio
+            enc.pointee.chroma_sample_location = src.stream.pointee.codecpar.pointee.chroma_location
+        }
+        if (oformat.pointee.flags & AVFMT_GLOBALHEADER) != 0 { enc.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER }
+        var options: OpaquePointer?
+        let entry = EncoderSettings.codecs.first { $0.name == name }!
+        if let crf = settings.crf ?? entry.crf { av_dict_set(&options, "crf", "\(crf)", 0) }
+        if let preset = settings.preset ?? entry.preset { av_dict_set(&options, "preset", preset, 0) }
+        if name == "libvpx-vp9" { av_dict_set(&options, "b", "0", 0); av_dict_set(&options, "row-mt", "1", 0) }
+        let opened = avcodec_open2(enc, codec, &options)
+        av_dict_free(&options)
+        guard opened >= 0 else {
+            throw MediaError(path, "cannot open the \(name) encoder (\(ffmpegMessage(opened)))")
+        }
+        converter = EncoderConverter(width: Int32(width), height: Int32(height), format: pix, colour: colour)
+
+        videoStream = avformat_new_stream(ctx, nil)
+        avcodec_parameters_from_context(videoStream.pointee.codecpar, enc)
+        videoStream.pointee.time_base = enc.pointee.time_base
+        videoStream.pointee.avg_frame_rate = enc.pointee.framerate
+        firstPts = (startTime * rate).rounded
+
+        if let src = source {
+            tween_copy_display_matrix(src.stream, videoStream)
+            VideoWriter.copyMetadata(from: src.stream.pointee.metadata, to: &videoStream.pointee.metadata)
+            VideoWriter.copyMetadata(from: src.format.pointee.metadata, to: &ctx.pointee.metadata)
+            if copyStreams {
+                tween_copy_chapters(src.format, ctx)
+                addCopiedStreams(from: src, container: oformat)
+            }
+        }
+
+        // Open the temporary file and write the header.
+        TemporaryOutputs.register(partialPath)
+        if (oformat.pointee.flags & AVFMT_NOFILE) == 0 {
+            let rc = avio_open(&ctx.pointee.pb, partialPath, AVIO_FLAG_WRITE)
+            guard rc >= 0 else { abort(); throw MediaError(path, "cannot create output file (\(ffmpegMessage(rc)))") }
+        }
+        let rc = avformat_write_header(ctx, nil)
+        guard rc >= 0 else { abort(); throw MediaError(path, "cannot write the container header (\(ffmpegMessage(rc)))") }
+        headerWritten = true
+        if let src = source, copyStreams, !copyMap.isEmpty {
+            src.packetSink = { [weak self] pkt in try self?.copy(pkt) }
+        }
+    }
+
+    deinit {
+        if !done { abort() }
+        var p: UnsafeMutablePointer<AVPacket>? = packet; av_packet_free(&p)
+    }
+
+    static func contains(_ list: UnsafePointer<AVPixelFormat>, _ f: AVPixelFormat) -> Bool {
+        var p = list
+        while p.pointee != AV_PIX_FMT_NONE { if p.pointee == f { return true }; p += 1 }
+        return false
+    }
+
+    /// The source's format when the encoder takes it, else the one FFmpeg rates least lossy.
+    static func bestFormat(codec: UnsafePointer<AVCodec>, source: AVPixelFormat) -> AVPixelFormat {
+        guard let list = tween_codec_pix_fmts(codec) else { return source }
+        if contains(list, source) { return source }
+        return avcodec_find_best_pix_fmt_of_list(list, source, pixelFormatHasAlpha(source) ? 1 : 0, nil)
+    }
+
+    static func copyMetadata(from src: OpaquePointer?, to dst: inout OpaquePointer?) {
+        var entry: UnsafeMutablePointer<AVDictionaryEntry>? = nil
+        while let e = av_dict_get(src, "", entry, AV_DICT_IGNORE_SUFFIX) {
+            entry = e
+            let key = String(cString: e.pointee.key).lowercased()
+            // Stale facts about the old encode are not carried over.
+            if ["encoder", "duration", "number_of_frames", "number_of_bytes", "_statistics_tags", "bps",
+                "_statistics_writing_app", "_statistics_writing_date_utc", "major_brand", "minor_version",
+                "compatible_brands", "creation_time"].contains(key) || key.hasPrefix("number_of") { continue }
+            av_dict_set(&dst, e.pointee.key, e.pointee.value, 0)
+        }
+    }
+
+    private func addCopiedStreams(from src: VideoReader, container: UnsafePointer<AVOutputFormat>) {
+        let ext = URL(fileURLWithPath: path).pathExtension
+        for i in 0..<Int(src.format.pointee.nb_streams) where i != src.info.streamIndex {
+            let st = src.format.pointee.streams[i]!
+            let par = st.pointee.codecpar!
+            let type = par.pointee.codec_type
+            let codecName = String(cString: avcodec_get_name(par.pointee.codec_id))
+            let kind = type == AVMEDIA_TYPE_AUDIO ? "audio" : type == AVMEDIA_TYPE_SUBTITLE ? "subtitle"
+                : type == AVMEDIA_TYPE_VIDEO ? "video" : type == AVMEDIA_TYPE_ATTACHMENT ? "attachment" : "data"
+            if type == AVMEDIA_TYPE_VIDEO {
+                notes.append("\(kind) stream #\(i) (\(codecName)) left out: only the interpolated video stream is written")
+                continue
+            }
+            guard type == AVMEDIA_TYPE_AUDIO || type == AVMEDIA_TYPE_SUBTITLE || type == AVMEDIA_TYPE_ATTACHMENT else {
+                notes.append("\(kind) stream #\(i) (\(codecName)) left out")
+                continue
+            }
+            if avformat_query_codec(container, par.pointee.codec_id, FF_COMPLIANCE_NORMAL) != 1 {
+                notes.append("\(kind) stream #\(i) (\(codecName)) cannot be stored in .\(ext): left out (use .mkv to keep it)")
+                continue
+            }
+            guard let out = avformat_new_stream(format, nil) else { continue }
+            avcodec_parameters_copy(out.pointee.codecpar, par)
+            out.pointee.codecpar.pointee.codec_tag = 0
+            out.pointee.time_base = st.pointee.time_base
+            out.pointee.disposition = st.pointee.disposition
+            VideoWriter.copyMetadata(from: st.pointee.metadata, to: &out.pointee.metadata)
+            copyMap[i] = (out.pointee.index, st.pointee.time_base)
+        }
+    }
+
+    /// Copies one packet of another stream (called on the decoding thread).
+    func copy(_ pkt: UnsafeMutablePointer<AVPacket>) throws {
+        guard let (out, inTB) = copyMap[Int(pkt.pointee.stream_index)] else { return }
+        muxLock.lock(); defer { muxLock.unlock() }
+        guard !done, let format else { return }
+        let copy = av_packet_clone(pkt)!
+        var owned: UnsafeMutablePointer<AVPacket>? = copy
+        defer { av_packet_free(&owned) }
+        copy.pointee.stream_index = out
+        av_packet_rescale_ts(copy, inTB, format.pointee.streams[Int(out)]!.pointee.time_base)
+        copy.pointee.pos = -1
+        let rc = av_interleaved_write_frame(format, copy)
+        if rc < 0 { throw MediaError(path, "cannot write a copied packet (\(ffmpegMessage(rc)))") }
+    }
+
+    public func write(_ image: Image, native: AnyObject?, index: Int64) throws {
+        guard let encoder else { return }
+        let frame: UnsafeMutablePointer<AVFrame>
+        if let picture = native as? NativePicture {
+            frame = try converter.frame(from: picture.frame)
+        } else {
+            frame = try converter.frame(from: image)
+        }
+        var owned: UnsafeMutablePointer<AVFrame>? = frame
+        defer { av_frame_free(&owned) }
+        frame.pointee.pts = firstPts + index
+        frame.pointee.pict_type = AV_PICTURE_TYPE_NONE
+        frame.pointee.pkt_duration = 1
+        let rc = avcodec_send_frame(encoder, frame)
+        guard rc >= 0 else { throw MediaError(path, "encoding failed (\(ffmpegMessage(rc)))") }
+        try drainEncoder()
+    }
+
+    private func drainEncoder() throws {
+        guard let encoder, let format else { return }
+        while true {
+            let rc = avcodec_receive_packet(encoder, packet)
+            if rc == tween_averror_eagain() || rc == tween_averror_eof() { return }
+            guard rc >= 0 else { throw MediaError(path, "encoding failed (\(ffmpegMessage(rc)))") }
+            if packet.pointee.duration == 0 { packet.pointee.duration = 1 }
+            av_packet_rescale_ts(packet, encoder.pointee.time_base, videoStream.pointee.time_base)
+            packet.pointee.stream_index = videoStream.pointee.index
+            muxLock.lock()
+            let w = av_interleaved_write_frame(format, packet)
+            muxLock.unlock()
+            guard w >= 0 else { throw MediaError(path, "cannot write video (\(ffmpegMessage(w)))") }
+        }
+    }
+
+    public func finish() throws {
+        guard let encoder, let format, !done else { return }
+        avcodec_send_frame(encoder, nil)
+        try drainEncoder()
+        muxLock.lock()
+        let rc = av_write_trailer(format)
+        done = true
+        muxLock.unlock()
+        if (format.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 { avio_closep(&format.pointee.pb) }
+        release()
+        guard rc >= 0 else {
+            try? FileManager.default.removeItem(atPath: partialPath); TemporaryOutputs.unregister(partialPath)
+            throw MediaError(path, "cannot finish the container (\(ffmpegMessage(rc)))")
+        }
+        if rename(partialPath, path) != 0 {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: partialPath); TemporaryOutputs.unregister(partialPath)
+            throw MediaError(path, "cannot move the finished output into place (\(reason))")
+        }
+        TemporaryOutputs.unregister(partialPath)
+    }
+
+    public func abort() {
+        muxLock.lock()
+        done = true
+        if let format, (format.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0, format.pointee.pb != nil {
+            avio_closep(&format.pointee.pb)
+        }
+        muxLock.unlock()
+        release()
+        try? FileManager.default.removeItem(atPath: partialPath)
+        TemporaryOutputs.unregister(partialPath)
+    }
+
+    private func release() {
+        if encoder != nil { avcodec_free_context(&encoder) }
+        if let f = format { avformat_free_context(f); format = nil }
+    }
+}

@@ -1,0 +1,1 @@
+@main struct Tween { static func main() {} }
