@@ -6,6 +6,8 @@ public protocol FrameWriter: AnyObject {
     func finish() throws
     func abort()
     var notes: [String] { get }
+    /// Time of output frame 0 (seconds); set before the first write.
+    var startTime: Rational { get set }
 }
 
 import Frames

@@ -38,6 +38,8 @@ public final class VideoReader {
     var packetSink: ((UnsafeMutablePointer<AVPacket>) throws -> Void)?
     public private(set) var decodeErrors = 0
     public private(set) var framesDecoded = 0
+    /// Whether the file has streams besides the chosen video stream (audio, subtitles, …).
+    public var hasOtherStreams: Bool { format.pointee.nb_streams > 1 }
 
     let format: UnsafeMutablePointer<AVFormatContext>
     let stream: UnsafeMutablePointer<AVStream>

@@ -48,7 +48,8 @@ public final class VideoWriter: FrameWriter {
     private var videoStream: UnsafeMutablePointer<AVStream>
     private let converter: EncoderConverter
     private let packet: UnsafeMutablePointer<AVPacket>
-    private let firstPts: Int64
+    private let rate: Rational
+    public var startTime: Rational = .zero
     private var copyMap: [Int: (out: Int32, inTB: AVRational)] = [:]
     private let muxLock = NSLock()
     private var done = false
@@ -56,11 +57,10 @@ public final class VideoWriter: FrameWriter {
 
     /// - Parameters:
     ///   - rate: output frames per second (the encoder's frame rate).
-    ///   - startTime: time of output frame 0, in seconds.
     ///   - source: the reader whose other streams, metadata and chapters are copied (nil: none).
     ///   - copyStreams: copy audio and subtitle streams (off for slow motion).
     public init(path: String, settings: EncoderSettings, width: Int, height: Int, rate: Rational,
-                startTime: Rational, colour: ColorTags, source: VideoReader?, copyStreams: Bool) throws {
+                colour: ColorTags, source: VideoReader?, copyStreams: Bool) throws {
         self.path = path
         try settings.validate()
         try TemporaryOutputs.checkWritableFolder(for: path)
@@ -129,7 +129,7 @@ public final class VideoWriter: FrameWriter {
         avcodec_parameters_from_context(videoStream.pointee.codecpar, enc)
         videoStream.pointee.time_base = enc.pointee.time_base
         videoStream.pointee.avg_frame_rate = enc.pointee.framerate
-        firstPts = (startTime * rate).rounded
+        self.rate = rate
 
         if let src = source {
             tween_copy_display_matrix(src.stream, videoStream)
@@ -242,7 +242,7 @@ public final class VideoWriter: FrameWriter {
         }
         var owned: UnsafeMutablePointer<AVFrame>? = frame
         defer { av_frame_free(&owned) }
-        frame.pointee.pts = firstPts + index
+        frame.pointee.pts = (startTime * rate).rounded + index
         frame.pointee.pict_type = AV_PICTURE_TYPE_NONE
         frame.pointee.pkt_duration = 1
         let rc = avcodec_send_frame(encoder, frame)

@@ -1,1 +1,74 @@
-@main struct Tween { static func main() {} }
+import ArgumentParser
+import Foundation
+import Media
+
+@main
+struct Tween: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tween",
+        abstract: "Video frame interpolation: raise a clip's frame rate, make slow motion, convert folders.",
+        discussion: """
+        Examples:
+          tween in.mp4 -o out.mp4 --fps 60
+          tween in.mp4 -o slow.mkv --slowmo 4 --codec ffv1
+          tween batch clips/ -o out/ --recursive --factor 2
+          tween eval triplets/ --model blend
+
+        Exit codes: 0 success, 1 failure, 2 usage error.
+        """,
+        version: "0.1.0",
+        subcommands: [Interpolate.self, Batch.self, Eval.self, ModelsCommand.self],
+        defaultSubcommand: Interpolate.self
+    )
+
+    /// Exit codes: 0 success, 1 failure, 2 usage error (ArgumentParser's own default for usage is 64).
+    static func main() {
+        Interrupts.install()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            if code == .validationFailure {
+                FileHandle.standardError.write((fullMessage(for: error) + "\n").data(using: .utf8)!)
+                Foundation.exit(2)
+            }
+            if let exit = error as? ExitCode { Foundation.exit(exit.rawValue) }
+            Console.error("\(error)")
+            Foundation.exit(1)
+        }
+    }
+}
+
+/// Removes partial outputs on Ctrl-C and termination, then exits 130 / 143.
+enum Interrupts {
+    nonisolated(unsafe) static var sources: [DispatchSourceSignal] = []
+    static func install() {
+        for (sig, code) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                TemporaryOutputs.removeAll()
+                Console.error("interrupted; partial output removed")
+                Foundation.exit(code)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}
+
+enum Console {
+    static let lock = NSLock()
+    static func error(_ message: String) { line("tween: error: \(message)") }
+    static func note(_ message: String) { line("tween: \(message)") }
+    static func line(_ s: String) {
+        lock.lock(); defer { lock.unlock() }
+        FileHandle.standardError.write((s + "\n").data(using: .utf8)!)
+    }
+    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
+}

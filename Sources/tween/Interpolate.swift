@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import Media
+
+/// `tween INPUT -o OUTPUT [--fps R | --factor F | --slowmo N]`: the default command.
+struct Interpolate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "interpolate",
+        abstract: "Convert one video or PNG sequence (the default command).")
+
+    @Argument(help: ArgumentHelp("Input video, PNG folder or pattern such as frames/%06d.png.", valueName: "input"))
+    var input: String
+
+    @Option(name: [.short, .long], help: ArgumentHelp("Output file (.mp4 .mkv .mov .webm), folder or PNG pattern.", valueName: "output"))
+    var output: String
+
+    @OptionGroup var retime: RetimeOptions
+    @OptionGroup var inputOptions: InputOptions
+    @OptionGroup var processing: ProcessingOptions
+    @OptionGroup var encoder: EncoderOptions
+    @OptionGroup var outputOptions: OutputOptions
+
+    func run() throws {
+        let progress = ProgressLine(enabled: !outputOptions.quiet && Console.stderrIsTerminal)
+        let job = ConversionJob(input: input, output: output, retime: retime, inputOptions: inputOptions,
+                                processing: processing, encoder: encoder, overwrite: outputOptions.overwrite,
+                                progress: { done, total in progress.update(done: done, total: total) })
+        let summary = try job.run()
+        progress.clear()
+        if !outputOptions.quiet {
+            for note in summary.notes { Console.note(note) }
+            Console.line(summary.humanLine)
+        }
+        if outputOptions.json { printJSON(summary) }
+    }
+}
+
+/// A progress line on a terminal: frames done / total, fps, ETA; redrawn at most ten times a second.
+final class ProgressLine: @unchecked Sendable {
+    let enabled: Bool
+    private let start = Date()
+    private var lastDraw = Date.distantPast
+    private let lock = NSLock()
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func update(done: Int64, total: Int64?) {
+        guard enabled else { return }
+        lock.lock(); defer { lock.unlock() }
+        let now = Date()
+        guard now.timeIntervalSince(lastDraw) >= 0.1 else { return }
+        lastDraw = now
+        let elapsed = now.timeIntervalSince(start)
+        let fps = elapsed > 0 ? Double(done) / elapsed : 0
+        var s = "frame \(done)"
+        if let total, total > 0 {
+            s += "/\(total) (\(min(100, Int(Double(done) * 100 / Double(total))))%)"
+        }
+        s += String(format: "  %.1f fps", fps)
+        if let total, fps > 0, total > done {
+            let eta = Int(Double(total - done) / fps)
+            s += String(format: "  ETA %d:%02d", eta / 60, eta % 60)
+        }
+        FileHandle.standardError.write("\r\u{1B}[K\(s)".data(using: .utf8)!)
+    }
+
+    func clear() {
+        guard enabled else { return }
+        FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!)
+    }
+}

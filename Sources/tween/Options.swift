@@ -1,0 +1,111 @@
+import ArgumentParser
+import Frames
+import Media
+import Models
+
+extension FrameRate: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(parsing: argument) }
+}
+
+func parseRate(_ s: String) throws -> FrameRate { try FrameRate(parsing: s) }
+func parseFactor(_ s: String) throws -> Rational {
+    let r = try Rational(parsingDecimalOrFraction: s.hasSuffix("x") ? String(s.dropLast()) : s)
+    guard r.num > 0 else { throw FrameRateError.notPositive(s) }
+    return r
+}
+
+/// How the output is timed: one of --fps, --factor, --slowmo.
+struct RetimeOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Output frame rate: 60, 59.94 (= 60000/1001), 60000/1001.", valueName: "rate"),
+            transform: parseRate)
+    var fps: FrameRate?
+
+    @Option(name: .long, help: ArgumentHelp("Output rate as a multiple of the input rate: 2, 4, 2.5. Default 2 when no option is given.",
+                                            valueName: "factor"), transform: parseFactor)
+    var factor: Rational?
+
+    @Option(name: .long, help: ArgumentHelp("Slow motion: N× the frames at the input's rate, playing N× slower.",
+                                            valueName: "N"), transform: parseFactor)
+    var slowmo: Rational?
+
+    func validate() throws {
+        if [fps != nil, factor != nil, slowmo != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("choose one of --fps, --factor and --slowmo")
+        }
+        if let slowmo, slowmo < Rational(1) { throw ValidationError("--slowmo must be at least 1") }
+    }
+
+    /// (rate at which the input timeline is sampled, rate stamped on the output).
+    func rates(input: Rational) -> (sample: Rational, output: Rational) {
+        if let fps { return (fps.value, fps.value) }
+        if let slowmo { return (input * slowmo, input) }
+        let f = factor ?? Rational(2)
+        return (input * f, input * f)
+    }
+}
+
+struct InputOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Video stream to interpolate (index as ffprobe counts). Default: the first.", valueName: "N"))
+    var stream: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Frame rate of a PNG-sequence input.", valueName: "rate"), transform: parseRate)
+    var inputFps: FrameRate?
+}
+
+struct ProcessingOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Interpolation method (see `tween models`).", valueName: "name"))
+    var model: String = ModelRegistry.defaultModel
+
+    @Option(name: .customLong("scene-cut"),
+            help: ArgumentHelp("Scene-cut threshold in percent (scdet score), or 'off'. Across a cut the nearer frame is repeated.",
+                               valueName: "threshold|off"))
+    var sceneCut: String = "10"
+
+    func validate() throws {
+        _ = try sceneCutThreshold()
+        guard ModelRegistry.names.contains(model.lowercased()) else {
+            throw ValidationError("unknown model '\(model)'; available: \(ModelRegistry.names.joined(separator: ", "))")
+        }
+    }
+
+    func sceneCutThreshold() throws -> Double? {
+        if sceneCut.lowercased() == "off" { return nil }
+        guard let v = Double(sceneCut), v >= 0, v <= 100 else {
+            throw ValidationError("--scene-cut takes a threshold between 0 and 100, or 'off'")
+        }
+        return v
+    }
+}
+
+struct EncoderOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Video encoder: libx264 (default), libx265, libsvtav1, libvpx-vp9, ffv1, prores_ks, png.",
+                                            valueName: "codec"))
+    var codec: String = "libx264"
+
+    @Option(name: .long, help: ArgumentHelp("Constant rate factor (x264 default 18, x265 20, SVT-AV1 30, VP9 31).", valueName: "n"))
+    var crf: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Encoder preset (x264/x265 default medium; SVT-AV1 0-13, default 8).", valueName: "name"))
+    var preset: String?
+
+    @Option(name: .customLong("pix-fmt"), help: ArgumentHelp("Output pixel format. Default: the input's where the codec supports it.",
+                                                             valueName: "format"))
+    var pixFmt: String?
+
+    var settings: EncoderSettings { EncoderSettings(codec: codec, crf: crf, preset: preset, pixelFormat: pixFmt) }
+
+    func validate() throws {
+        do { try settings.validate() } catch let e as MediaError { throw ValidationError(e.description) }
+    }
+}
+
+struct OutputOptions: ParsableArguments {
+    @Flag(name: [.customShort("y"), .long], help: "Replace an existing output.")
+    var overwrite = false
+
+    @Flag(name: .long, help: "Print nothing but errors.")
+    var quiet = false
+
+    @Flag(name: .long, help: "Print a JSON summary on standard output.")
+    var json = false
+}
