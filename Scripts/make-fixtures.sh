@@ -59,6 +59,13 @@ ff -f lavfi -i "testsrc2=size=160x120:rate=25" -frames:v 20 -pix_fmt yuv420p10le
 # Lossless 8-bit FFV1 for bit-exact pass-through checks, 25 fps, 25 frames.
 ff -f lavfi -i "testsrc2=size=96x64:rate=25" -frames:v 25 -pix_fmt yuv420p -c:v ffv1 "${BITEXACT[@]}" "$F/lossless.mkv"
 
+# A codec FFmpeg can demux but not decode: an FFV1 Matroska file whose FourCC is renamed.
+ff -f lavfi -i "testsrc2=size=32x24:rate=25" -frames:v 3 -c:v ffv1 "${BITEXACT[@]}" "$F/unknown_codec.mkv"
+perl -pi -e 's/FFV1/QQQQ/g' "$F/unknown_codec.mkv"
+
+# Audio only (no video stream).
+ff -f lavfi -i "sine=frequency=440:sample_rate=8000:duration=0.5" -c:a pcm_s16le "$F/audio_only.wav"
+
 # Rotation metadata (a phone held upright): stored 160×120, shown turned by 90°.
 # (ffmpeg 5.1 applies the rotate tag only when stream-copying.)
 ff -f lavfi -i "testsrc2=size=160x120:rate=25" -frames:v 10 -c:v libx264 -preset veryfast -pix_fmt yuv420p \

@@ -8,10 +8,10 @@ public struct OutputSlot: Equatable, Sendable {
     public let left: Int
     /// The next input frame, or nil past the last one (the last frame is held).
     public let right: Int?
-    /// Position between `left` and `right`, in [0, 1); 0 means the left frame itself.
+    /// Position between `left` and `right`, in [0, 1).
     public let t: Rational
-
-    public var isPassThrough: Bool { t == .zero }
+    /// The output time is exactly the time of input frame `left`: that frame is passed through untouched.
+    public let isPassThrough: Bool
 }
 
 /// Plans the output of a frame-rate conversion in exact arithmetic, streaming: input times go in one at a time,
@@ -86,9 +86,11 @@ public struct Retimer: Sendable {
             while i + 1 < times.count && times[i + 1] <= tk { i += 1 }
             if i + 1 < times.count {
                 let t = (tk - times[i]) / (times[i + 1] - times[i])
-                out.append(OutputSlot(index: k, time: tk, left: firstLive + i, right: firstLive + i + 1, t: t))
+                out.append(OutputSlot(index: k, time: tk, left: firstLive + i, right: firstLive + i + 1, t: t,
+                                      isPassThrough: t == .zero))
             } else if total != nil {
-                out.append(OutputSlot(index: k, time: tk, left: firstLive + i, right: nil, t: .zero))
+                out.append(OutputSlot(index: k, time: tk, left: firstLive + i, right: nil, t: .zero,
+                                      isPassThrough: tk == times[i]))
             } else {
                 break  // the frame after tk has not arrived yet
             }

@@ -134,7 +134,7 @@ public final class InterpolationPipeline {
                 let slot = slots[i]
                 let left = window[slot.left]!
                 if slot.isPassThrough || slot.right == nil {
-                    let kind: OutputFrame.Kind = slot.time == left.time ? .passThrough : .held
+                    let kind: OutputFrame.Kind = slot.isPassThrough ? .passThrough : .held
                     if kind == .passThrough { summary.passedThrough += 1 } else { summary.held += 1 }
                     summary.framesOut += 1
                     try emit(OutputFrame(slot: slot, image: left.image, native: left.native, kind: kind), summary)

@@ -62,8 +62,11 @@ public final class VideoReader {
         var ctx: UnsafeMutablePointer<AVFormatContext>?
         var rc = avformat_open_input(&ctx, path, nil, nil)
         guard rc >= 0, let ctx else {
-            throw MediaError(path, rc == tween_averror_invaliddata() ? "not a media file FFmpeg can read"
-                                                                     : "cannot open (\(ffmpegMessage(rc)))")
+            if rc != tween_averror_invaliddata() { throw MediaError(path, "cannot open (\(ffmpegMessage(rc)))") }
+            if let container = VideoReader.recognisedContainer(path) {
+                throw MediaError(path, "truncated or corrupt \(container) data (\(ffmpegMessage(rc)))")
+            }
+            throw MediaError(path, "not a media file FFmpeg can read")
         }
         var formatOwner: UnsafeMutablePointer<AVFormatContext>? = ctx
         rc = avformat_find_stream_info(ctx, nil)
@@ -98,9 +101,14 @@ public final class VideoReader {
         let st = streams[index]
         let par = st.pointee.codecpar!
         guard let codec = avcodec_find_decoder(par.pointee.codec_id) else {
-            let name = String(cString: avcodec_get_name(par.pointee.codec_id))
+            var name = String(cString: avcodec_get_name(par.pointee.codec_id))
+            if par.pointee.codec_id == AV_CODEC_ID_NONE {
+                let tag = par.pointee.codec_tag
+                let chars = (0..<4).map { Character(Unicode.Scalar(UInt8((tag >> (8 * $0)) & 0xff))) }
+                name = "unknown, FourCC \(String(chars))"
+            }
             avformat_close_input(&formatOwner)
-            throw MediaError(path, "unsupported codec '\(name)': this FFmpeg has no decoder for it")
+            throw MediaError(path, "unsupported codec (\(name)): this FFmpeg has no decoder for it")
         }
         guard let dec = avcodec_alloc_context3(codec) else {
             avformat_close_input(&formatOwner); throw MediaError(path, "out of memory")
@@ -142,6 +150,28 @@ public final class VideoReader {
                               matrix: Int32(par.pointee.color_space.rawValue)),
             rotation: ((rotation % 360) + 360) % 360,
             estimatedFrameCount: estimate, duration: duration)
+    }
+
+    /// The container FFmpeg recognises from the first bytes, if any: a file it knows the format of but cannot
+    /// open is damaged rather than foreign.
+    static func recognisedContainer(_ path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        var bytes = [UInt8](handle.readData(ofLength: 4096))
+        guard bytes.count >= 16 else { return nil }
+        let size = bytes.count
+        bytes += [UInt8](repeating: 0, count: Int(AVPROBE_PADDING_SIZE))
+        return bytes.withUnsafeMutableBufferPointer { buf -> String? in
+            var probe = AVProbeData()
+            probe.buf = buf.baseAddress
+            probe.buf_size = Int32(size)
+            var score: Int32 = 0
+            return path.withCString { name in
+                probe.filename = name
+                guard let f = av_probe_input_format2(&probe, 1, &score), score >= AVPROBE_SCORE_EXTENSION + 1 else { return nil }
+                return String(cString: f.pointee.long_name ?? f.pointee.name)
+            }
+        }
     }
 
     deinit {

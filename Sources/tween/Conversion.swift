@@ -97,6 +97,10 @@ struct ConversionJob {
             writer.abort()
             throw error
         }
+        if let expected = info.estimatedFrameCount, videoReader != nil, expected >= 10,
+           Double(summary.framesIn) < 0.9 * Double(expected) {
+            notes.append("input ends early: the container announces about \(expected) frames, \(summary.framesIn) decoded (truncated file?)")
+        }
         if let r = videoReader, r.decodeErrors > 0 {
             notes.append("\(r.decodeErrors) decode error(s): corrupt data was skipped")
         }
