@@ -9,8 +9,13 @@ from skimage.metrics import structural_similarity, peak_signal_noise_ratio
 
 root = "Fixtures/triplets/seq/a"
 f0, f1, f2 = (iio.imread(f"{root}/frame{i}.png").astype(np.float64) for i in range(3))
-# Blend at t = 0.5 the way `tween` does: in float, then rounded to 8 bits.
-blend = np.clip(np.round((0.5 * (f0 / 255) + 0.5 * (f2 / 255)) * 255), 0, 255)
+# Blend at t = 0.5 exactly as `tween` computes it: samples scaled by the float32 reciprocal of 255, blended in
+# float32, then rounded to 8 bits half away from zero.
+def f32(v):
+    return v.astype(np.float32) * (np.float32(1) / np.float32(255))
+half = np.float32(0.5)
+blend32 = half * f32(f0) + half * f32(f2)
+blend = np.floor(np.clip(blend32.astype(np.float64), 0, 1) * 255 + 0.5)
 
 def scores(a, b):
     return {

@@ -81,9 +81,6 @@ public final class VideoWriter: FrameWriter {
         guard let codec = avcodec_find_encoder_by_name(name) else {
             throw MediaError(path, "encoder \(name) is not available in this FFmpeg")
         }
-        guard avformat_query_codec(oformat, codec.pointee.id, FF_COMPLIANCE_NORMAL) != 0 else {
-            throw MediaError(path, "the \(String(cString: oformat.pointee.name)) container cannot hold \(name) video")
-        }
         let enc = avcodec_alloc_context3(codec)!
         encoder = enc
         let sourceFormat = source.map { av_get_pix_fmt($0.info.pixelFormat) } ?? AV_PIX_FMT_RGB24
@@ -145,10 +142,17 @@ public final class VideoWriter: FrameWriter {
         TemporaryOutputs.register(partialPath)
         if (oformat.pointee.flags & AVFMT_NOFILE) == 0 {
             let rc = avio_open(&ctx.pointee.pb, partialPath, AVIO_FLAG_WRITE)
-            guard rc >= 0 else { abort(); throw MediaError(path, "cannot create output file (\(ffmpegMessage(rc)))") }
+            guard rc >= 0 else {
+                abort()
+                let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+                throw MediaError(path, "cannot create a file in \(dir) (\(ffmpegMessage(rc)))")
+            }
         }
         let rc = avformat_write_header(ctx, nil)
-        guard rc >= 0 else { abort(); throw MediaError(path, "cannot write the container header (\(ffmpegMessage(rc)))") }
+        guard rc >= 0 else {
+            abort()
+            throw MediaError(path, "the \(String(cString: oformat.pointee.name)) container cannot hold this stream combination (\(ffmpegMessage(rc)))")
+        }
         headerWritten = true
         if let src = source, copyStreams, !copyMap.isEmpty {
             src.packetSink = { [weak self] pkt in try self?.copy(pkt) }

@@ -48,7 +48,7 @@ struct InputOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Video stream to interpolate (index as ffprobe counts). Default: the first.", valueName: "N"))
     var stream: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Frame rate of a PNG-sequence input.", valueName: "rate"), transform: parseRate)
+    @Option(name: .long, help: ArgumentHelp("Frame rate of a PNG-sequence input (default 25).", valueName: "rate"), transform: parseRate)
     var inputFps: FrameRate?
 }
 

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The main job on the bundled sample: builds Tween (release) and raises Fixtures/sample.mp4 (25 fps, with audio)
+# to 60 fps in out/sample_60fps.mp4.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+Scripts/install-deps.sh
+swift build -c release --product tween
+mkdir -p out
+.build/release/tween Fixtures/sample.mp4 -o out/sample_60fps.mp4 --fps 60 -y
+ffprobe -v error -show_entries stream=codec_type,codec_name,r_frame_rate,nb_frames -of compact out/sample_60fps.mp4

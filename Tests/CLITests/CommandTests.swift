@@ -1,0 +1,86 @@
+import XCTest
+
+final class CommandTests: XCTestCase {
+    var scratch = ""
+    override func setUp() { scratch = makeScratchFolder("cmd") }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: scratch) }
+
+    func testBatchMirrorsTheTreeAndGoesOnPastABrokenFile() throws {
+        let input = scratch + "/in", output = scratch + "/out"
+        try FileManager.default.createDirectory(atPath: input + "/sub", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: fixture("clip30.mp4"), toPath: input + "/a.mp4")
+        try FileManager.default.copyItem(atPath: fixture("clip23976.mp4"), toPath: input + "/sub/b.mp4")
+        try "not a video".write(toFile: input + "/sub/broken.mkv", atomically: true, encoding: .utf8)
+        try "notes".write(toFile: input + "/readme.txt", atomically: true, encoding: .utf8)
+
+        let r = try tween(["batch", input, "-o", output, "--recursive", "--factor", "2"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("tween: error: \(input)/sub/broken.mkv: not a media file FFmpeg can read"), r.stderr)
+        XCTAssertEqual(r.stderrLines.last, "tween: batch: 2 converted, 0 skipped, 1 failed (of 3)")
+        XCTAssertEqual(listing(output), ["a.mp4", "sub", "sub/b.mp4"])
+
+        let again = try tween(["batch", input, "-o", output, "--recursive", "--skip-existing", "--glob", "*.mp4", "--jobs", "2"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertEqual(again.stderrLines.last, "tween: batch: 0 converted, 2 skipped, 0 failed (of 2)")
+
+        let flat = try tween(["batch", input, "-o", scratch + "/flat", "--factor", "2", "--quiet"])
+        XCTAssertEqual(flat.status, 0)
+        XCTAssertEqual(listing(scratch + "/flat"), ["a.mp4"])
+    }
+
+    func testShardsSplitTheFilesDisjointly() throws {
+        let input = scratch + "/in"
+        try FileManager.default.createDirectory(atPath: input, withIntermediateDirectories: true)
+        for i in 0..<6 { try FileManager.default.copyItem(atPath: fixture("clip30.mp4"), toPath: input + "/c\(i).mp4") }
+        var seen: [String] = []
+        for i in 1...3 {
+            let r = try tween(["batch", input, "-o", scratch + "/s\(i)", "--shard", "\(i)/3", "--factor", "2", "--quiet"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            seen += listing(scratch + "/s\(i)")
+        }
+        XCTAssertEqual(seen.sorted(), (0..<6).map { "c\($0).mp4" })
+        XCTAssertEqual(try tween(["batch", input, "-o", scratch + "/x", "--shard", "4/3"]).status, 2)
+    }
+
+    func testEvalMatchesScikitImageGoldens() throws {
+        let r = try tween(["eval", fixture("triplets"), "--model", "blend", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(report["count"] as? Int, 2)   // Middlebury layout and frame0/1/2 layout
+        XCTAssertEqual(report["model"] as? String, "blend")
+        let items = report["items"] as! [[String: Any]]
+        XCTAssertEqual(items.map { $0["name"] as! String }, ["mb/b", "seq/a"])
+        let goldens = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture("goldens/metrics.json")))) as! [String: [String: Double]]
+        // Scikit-image in float64 against ours in float64: equal to rounding.
+        XCTAssertEqual(items[1]["psnr"] as! Double, goldens["blend_vs_frame1"]!["psnr"]!, accuracy: 1e-9)
+        XCTAssertEqual(items[1]["ssim"] as! Double, goldens["blend_vs_frame1"]!["ssim"]!, accuracy: 1e-9)
+        XCTAssertNotNil(report["seconds_per_frame"] as? Double)
+        let nearest = try tween(["eval", fixture("triplets"), "--model", "nearest", "--json"])
+        let n = try JSONSerialization.jsonObject(with: Data(nearest.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual((n["items"] as! [[String: Any]])[1]["psnr"] as! Double, goldens["frame0_vs_frame1"]!["psnr"]!, accuracy: 1e-9)
+        XCTAssertEqual(try tween(["eval", scratch]).status, 1)
+    }
+
+    func testModelsListsWhatEachSupports() throws {
+        let r = try tween(["models"])
+        XCTAssertEqual(r.status, 0)
+        XCTAssertTrue(r.stdout.contains("nearest"))
+        XCTAssertTrue(r.stdout.contains("blend*"))
+        let j = try JSONSerialization.jsonObject(with: Data(try tween(["models", "--json"]).stdout.utf8)) as! [[String: Any]]
+        XCTAssertEqual(j.map { $0["name"] as! String }, ["nearest", "blend"])
+        XCTAssertEqual(j[1]["arbitrary_t"] as? Bool, true)
+    }
+
+    func testHelpTextMatchesTheSnapshot() throws {
+        for (args, file) in [(["--help"], "help.txt"), (["interpolate", "--help"], "help-interpolate.txt"),
+                             (["batch", "--help"], "help-batch.txt"), (["eval", "--help"], "help-eval.txt")] {
+            let r = try tween(args)
+            XCTAssertEqual(r.status, 0)
+            let path = fixture("goldens/" + file)
+            if ProcessInfo.processInfo.environment["TWEEN_UPDATE_SNAPSHOTS"] != nil {
+                try r.stdout.write(toFile: path, atomically: true, encoding: .utf8)
+            }
+            XCTAssertEqual(r.stdout, try String(contentsOfFile: path, encoding: .utf8), "\(file): run with TWEEN_UPDATE_SNAPSHOTS=1 to accept a change")
+        }
+    }
+}

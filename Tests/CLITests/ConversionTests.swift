@@ -1,0 +1,144 @@
+import XCTest
+import Frames
+@testable import Media
+
+final class ConversionTests: XCTestCase {
+    var scratch = ""
+    override func setUp() { scratch = makeScratchFolder("conv") }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: scratch) }
+
+    func testRaises25fpsWithAudioTo60KeepingEverything() throws {
+        let out = scratch + "/out.mkv"
+        let r = try tween([fixture("clip25_av.mkv"), "-o", out, "--fps", "60", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(summary["frames_in"] as? Int, 50)
+        XCTAssertEqual(summary["frames_out"] as? Int, 120)
+        XCTAssertEqual(summary["output_fps"] as? String, "60")
+        XCTAssertEqual(summary["cuts"] as? Int, 0)
+
+        let info = try probe(out, countFrames: true), input = try probe(fixture("clip25_av.mkv"))
+        let s = streams(info)
+        XCTAssertEqual(s.map { $0["codec_type"] as! String }, ["video", "audio", "subtitle"])
+        XCTAssertEqual(s[0]["nb_read_frames"] as? String, "120")
+        XCTAssertEqual(s[0]["r_frame_rate"] as? String, "60/1")
+        for key in ["color_range", "color_space", "color_transfer", "color_primaries", "pix_fmt"] {
+            XCTAssertEqual(s[0][key] as? String, streams(input)[0][key] as? String, key)
+        }
+        // Audio copied untouched: same codec, same packets, so the same duration.
+        let audioIn = try runTool("/usr/bin/ffprobe", ["-v", "error", "-select_streams", "a", "-show_entries", "packet=pts,duration",
+                                                   "-of", "csv", fixture("clip25_av.mkv")]).stdout
+        let audioOut = try runTool("/usr/bin/ffprobe", ["-v", "error", "-select_streams", "a", "-show_entries", "packet=pts,duration",
+                                                    "-of", "csv", out]).stdout
+        XCTAssertEqual(audioIn, audioOut)
+        XCTAssertFalse(audioIn.isEmpty)
+        XCTAssertEqual((info["chapters"] as! [Any]).count, 2)
+        XCTAssertEqual((info["format"] as! [String: Any])["tags"].map { ($0 as! [String: Any])["title"] as? String },
+                       "Tween fixture")
+        // The video lasts exactly 120 / 60 s.
+        let videoPTS = try runTool("/usr/bin/ffprobe", ["-v", "error", "-select_streams", "v", "-show_entries", "packet=pts_time",
+                                                    "-of", "csv=p=0", out]).stdout
+        let times = videoPTS.split(separator: "\n").compactMap { Double($0) }.sorted()
+        XCTAssertEqual(times.count, 120)
+        XCTAssertEqual(times.last! - times.first!, 119.0 / 60, accuracy: 0.0015)   // Matroska stores milliseconds
+    }
+
+    func testNTSCConversionCountAndMp4Subtitles() throws {
+        let out = scratch + "/ntsc.mp4"
+        let r = try tween([fixture("clip23976.mp4"), "-o", out, "--fps", "59.94"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let s = streams(try probe(out, countFrames: true))[0]
+        XCTAssertEqual(s["nb_read_frames"] as? String, "120")       // 48 × 2.5
+        XCTAssertEqual(s["r_frame_rate"] as? String, "60000/1001")
+
+        // mp4 holds mov_text subtitles but not SubRip: the SubRip stream is reported, not silently lost.
+        let out2 = scratch + "/subs.mp4"
+        let r2 = try tween([fixture("clip25_av.mkv"), "-o", out2, "--factor", "2"])
+        XCTAssertEqual(r2.status, 0)
+        XCTAssertTrue(r2.stderr.contains("subtitle stream #2 (subrip) cannot be stored in .mp4: left out"), r2.stderr)
+        let r3 = try tween([fixture("clip25_av.mp4"), "-o", scratch + "/movtext.mp4", "--factor", "2"])
+        XCTAssertEqual(streams(try probe(scratch + "/movtext.mp4")).compactMap { $0["codec_name"] as? String }.prefix(3),
+                       ["h264", "aac", "mov_text"])
+        XCTAssertEqual(r3.status, 0)
+    }
+
+    func testSlowMotionDropsAudioAndSaysSo() throws {
+        let out = scratch + "/slow.mkv"
+        let r = try tween([fixture("clip25_av.mkv"), "-o", out, "--slowmo", "4"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("slow motion: audio and subtitles are left out"), r.stderr)
+        let s = streams(try probe(out, countFrames: true))
+        XCTAssertEqual(s.count, 1)
+        XCTAssertEqual(s[0]["nb_read_frames"] as? String, "200")
+        XCTAssertEqual(s[0]["r_frame_rate"] as? String, "25/1")
+    }
+
+    func testPassThroughFramesAreBitExactInFFV1() throws {
+        let out = scratch + "/lossless.mkv"
+        XCTAssertEqual(try tween([fixture("lossless.mkv"), "-o", out, "--factor", "2", "--codec", "ffv1"]).status, 0)
+        func md5s(_ path: String) throws -> [String] {
+            try runTool("/usr/bin/ffmpeg", ["-v", "error", "-i", path, "-map", "0:v", "-f", "framemd5", "-"]).stdout
+                .split(separator: "\n").filter { !$0.hasPrefix("#") }.map { String($0.split(separator: ",").last!) }
+        }
+        let a = try md5s(fixture("lossless.mkv")), b = try md5s(out)
+        XCTAssertEqual(a.count, 25)
+        guard b.count == 50 else { return XCTFail("expected 50 output frames, got \(b.count)") }
+        for i in 0..<25 { XCTAssertEqual(b[2 * i], a[i], "frame \(i)") }
+        XCTAssertNotEqual(b[1], a[0])
+    }
+
+    func testPNGSequencesInAndOutPassThroughExactly() throws {
+        let out = scratch + "/frames/"
+        let r = try tween([fixture("pngseq/f%03d.png"), "-o", out, "--input-fps", "10", "--fps", "20"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(listing(out).count, 20)
+        for i in 0..<10 {
+            let a = try PNGFile.read(fixture(String(format: "pngseq/f%03d.png", i + 1))).image
+            let b = try PNGFile.read(out + String(format: "%06d.png", 2 * i + 1)).image
+            XCTAssertEqual(a, b)
+        }
+        // A printf pattern as output, and refusing to clobber it.
+        let pattern = scratch + "/p_%04d.png"
+        XCTAssertEqual(try tween([fixture("pngseq"), "-o", pattern, "--input-fps", "10", "--factor", "2"]).status, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: scratch + "/p_0020.png"))
+        let again = try tween([fixture("pngseq"), "-o", pattern, "--input-fps", "10", "--factor", "2"])
+        XCTAssertEqual(again.status, 1)
+    }
+
+    func testTenBitStaysTenBitAndVFRIsTimedByTimestamps() throws {
+        let out = scratch + "/ten.mkv"
+        XCTAssertEqual(try tween([fixture("clip10bit.mkv"), "-o", out, "--factor", "2"]).status, 0)
+        XCTAssertEqual(streams(try probe(out))[0]["pix_fmt"] as? String, "yuv420p10le")
+        let vfr = scratch + "/vfr.mp4"
+        let r = try tween([fixture("vfr.mkv"), "-o", vfr, "--fps", "50", "--json"])
+        let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(summary["frames_in"] as? Int, 34)
+        XCTAssertEqual(summary["frames_out"] as? Int, 50)   // 1 s at 50 fps, gaps filled
+        XCTAssertEqual(summary["interpolated"] as? Int, 16)
+    }
+
+    func testSceneCutIsCountedAndRotationKept() throws {
+        let r = try tween([fixture("scenecut.mp4"), "-o", scratch + "/cut.mp4", "--factor", "2", "--json"])
+        let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(summary["cuts"] as? Int, 1)
+        let off = try tween([fixture("scenecut.mp4"), "-o", scratch + "/nocut.mp4", "--factor", "2", "--scene-cut", "off", "--json"])
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(off.stdout.utf8)) as! [String: Any])["cuts"] as? Int, 0)
+
+        XCTAssertEqual(try tween([fixture("rotated.mp4"), "-o", scratch + "/rot.mp4", "--factor", "2"]).status, 0)
+        XCTAssertEqual(try VideoReader(path: scratch + "/rot.mp4").info.rotation, 90)
+        // A PNG sequence cannot carry the rotation: its pictures are turned upright instead.
+        XCTAssertEqual(try tween([fixture("rotated.mp4"), "-o", scratch + "/rot/", "--factor", "2"]).status, 0)
+        let png = try PNGFile.read(scratch + "/rot/000001.png").image
+        XCTAssertEqual([png.width, png.height], [120, 160])
+    }
+
+    func testOtherCodecs() throws {
+        for (codec, ext, name) in [("libx265", "mkv", "hevc"), ("libvpx-vp9", "webm", "vp9"), ("prores_ks", "mov", "prores"),
+                                   ("libsvtav1", "mkv", "av1"), ("png", "mkv", "png")] {
+            let out = scratch + "/c.\(codec).\(ext)"
+            let r = try tween([fixture("clip30.mp4"), "-o", out, "--factor", "2", "--codec", codec])
+            XCTAssertEqual(r.status, 0, "\(codec): \(r.stderr)")
+            XCTAssertEqual(streams(try probe(out))[0]["codec_name"] as? String, name)
+        }
+    }
+}

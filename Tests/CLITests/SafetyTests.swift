@@ -1,0 +1,106 @@
+import XCTest
+
+/// Every bad input gets one line naming the file and the problem, a non-zero exit code, and no output left.
+final class SafetyTests: XCTestCase {
+    var scratch = ""
+    override func setUp() { scratch = makeScratchFolder("safety") }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: scratch) }
+
+    func expectFailure(_ args: [String], status: Int32 = 1, line expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let before = listing(scratch)
+        let r = try tween(args)
+        XCTAssertEqual(r.status, status, r.stderr, file: file, line: line)
+        XCTAssertEqual(r.stderrLines, [expected], file: file, line: line)
+        XCTAssertEqual(listing(scratch), before, "no partial output left", file: file, line: line)
+    }
+
+    func testBadInputs() throws {
+        let out = scratch + "/out.mp4"
+        try "hello".write(toFile: scratch + "/text.mp4", atomically: true, encoding: .utf8)
+        let mp4 = try Data(contentsOf: URL(fileURLWithPath: fixture("clip25_av.mp4")))
+        try mp4.prefix(20_000).write(to: URL(fileURLWithPath: scratch + "/cut.mp4"))
+        let seq = scratch + "/seq"
+        try FileManager.default.createDirectory(atPath: seq, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: fixture("pngseq/f001.png"), toPath: seq + "/a1.png")
+        try FileManager.default.copyItem(atPath: fixture("rgb16.png"), toPath: seq + "/a2.png")
+
+        try expectFailure([scratch + "/missing.mp4", "-o", out], line: "tween: error: \(scratch)/missing.mp4: no such file")
+        try expectFailure([scratch + "/text.mp4", "-o", out], line: "tween: error: \(scratch)/text.mp4: not a media file FFmpeg can read")
+        try expectFailure([fixture("audio_only.wav"), "-o", out], line: "tween: error: \(fixture("audio_only.wav")): has no video stream")
+        try expectFailure([fixture("unknown_codec.mkv"), "-o", out],
+                          line: "tween: error: \(fixture("unknown_codec.mkv")): unsupported codec (unknown, FourCC QQQQ): this FFmpeg has no decoder for it")
+        try expectFailure([scratch + "/cut.mp4", "-o", out],
+                          line: "tween: error: \(scratch)/cut.mp4: truncated or corrupt QuickTime / MOV data (Invalid data found when processing input)")
+        try expectFailure([seq, "-o", out, "--input-fps", "25"], line: "tween: error: \(seq)/a2.png: is 40×30 but the sequence is 64×48")
+        try expectFailure([fixture("rgb16.png"), "-o", out], line: "tween: error: \(fixture("rgb16.png")): needs at least two frames, found 1")
+        try expectFailure([fixture("clip30.mp4"), "-o", scratch + "/no/such/dir/out.mp4"],
+                          line: "tween: error: \(scratch)/no/such/dir/out.mp4: output folder \(scratch)/no/such/dir does not exist")
+        try expectFailure([fixture("clip30.mp4"), "-o", scratch + "/out.xyz"],
+                          line: "tween: error: \(scratch)/out.xyz: unknown output container; use .mp4, .mkv, .mov or .webm, or a folder for PNGs")
+    }
+
+    func testUnwritableOutputFolder() throws {
+        if getuid() == 0 {
+            // root may write into any mode-0555 folder; sysfs refuses file creation even to root.
+            let r = try tween([fixture("clip30.mp4"), "-o", "/sys/tween-test.mp4"])
+            XCTAssertEqual(r.status, 1)
+            XCTAssertEqual(r.stderrLines, ["tween: error: /sys/tween-test.mp4: cannot create a file in /sys (Permission denied)"])
+            return
+        }
+        let locked = scratch + "/locked"
+        try FileManager.default.createDirectory(atPath: locked, withIntermediateDirectories: true)
+        chmod(locked, 0o555)
+        defer { chmod(locked, 0o755) }
+        let r = try tween([fixture("clip30.mp4"), "-o", locked + "/out.mp4"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderrLines, ["tween: error: \(locked)/out.mp4: output folder \(locked) is not writable"])
+    }
+
+    func testUsageErrorsExitWith2() throws {
+        let out = scratch + "/o.mp4"
+        for args in [["--fps", "abc"], ["--fps", "0"], ["--fps", "60", "--factor", "2"], ["--slowmo", "0.5"],
+                     ["--codec", "ffv1", "--crf", "3"], ["--model", "nope"], ["--scene-cut", "x"], ["--codec", "mpeg9"]] {
+            let r = try tween([fixture("clip30.mp4"), "-o", out] + args)
+            XCTAssertEqual(r.status, 2, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.hasPrefix("Error: "), r.stderr)
+        }
+        XCTAssertEqual(try tween([fixture("clip30.mp4")]).status, 2)   // no output
+        XCTAssertEqual(listing(scratch), [])
+    }
+
+    func testNeverOverwritesWithoutAskingAndNeverTheInput() throws {
+        let out = scratch + "/o.mp4"
+        try "precious".write(toFile: out, atomically: true, encoding: .utf8)
+        let r = try tween([fixture("clip30.mp4"), "-o", out])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderrLines, ["tween: error: \(out): output exists; use -y to overwrite"])
+        XCTAssertEqual(try String(contentsOfFile: out, encoding: .utf8), "precious")
+        XCTAssertEqual(try tween([fixture("clip30.mp4"), "-o", out, "-y"]).status, 0)
+        XCTAssertGreaterThan(try FileManager.default.attributesOfItem(atPath: out)[.size] as! Int, 1000)
+
+        let input = scratch + "/in.mp4"
+        try FileManager.default.copyItem(atPath: fixture("clip30.mp4"), toPath: input)
+        let same = try tween([input, "-o", scratch + "/./in.mp4", "-y"])
+        XCTAssertEqual(same.status, 1)
+        XCTAssertEqual(same.stderrLines, ["tween: error: \(scratch)/./in.mp4: is the input; choose another output name"])
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: input)), try Data(contentsOf: URL(fileURLWithPath: fixture("clip30.mp4"))))
+    }
+
+    func testCtrlCRemovesThePartialOutput() throws {
+        let out = scratch + "/big.mkv"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tweenBinary)
+        // A long slow motion in a slow lossless codec, so that it is still running when interrupted.
+        p.arguments = [fixture("sample.mp4"), "-o", out, "--slowmo", "64", "--codec", "ffv1"]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(20)
+        while listing(scratch).isEmpty && Date() < deadline { usleep(20_000) }
+        XCTAssertEqual(listing(scratch).count, 1, "the hidden partial file exists while writing")
+        XCTAssertTrue(listing(scratch).first?.hasPrefix(".big.mkv.") ?? false)
+        p.interrupt()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130)
+        XCTAssertEqual(listing(scratch), [])
+    }
+}
