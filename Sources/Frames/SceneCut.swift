@@ -27,24 +27,30 @@ public struct SceneCutDetector: Sendable {
         return (score > threshold, score)
     }
 
-    /// Luma (BT.601 weights; only a measure) averaged over square blocks.
+    /// Luma (BT.601 weights; only a measure) averaged over square blocks. Whole rows are summed first so the
+    /// inner loop runs over contiguous samples.
     public static func thumbnail(_ image: Image) -> [Float] {
         let block = max(1, image.width / thumbnailWidth)
         let tw = image.width / block, th = max(1, image.height / block)
         var out = [Float](repeating: 0, count: tw * th)
         let weights: [Float] = image.channels >= 3 ? [0.299, 0.587, 0.114] : [1]
         let norm = 1 / Float(block * block)
+        let w = image.width
+        var rowSum = [Float](repeating: 0, count: w)
         image.data.withUnsafeBufferPointer { px in
-            for (c, w) in weights.enumerated() {
-                let plane = c * image.planeSize
+            rowSum.withUnsafeMutableBufferPointer { acc in
                 for ty in 0..<th {
+                    for i in 0..<w { acc[i] = 0 }
+                    for (c, weight) in weights.enumerated() {
+                        for y in (ty * block)..<min(image.height, (ty + 1) * block) {
+                            let row = px.baseAddress! + c * image.planeSize + y * w
+                            for x in 0..<w { acc[x] += weight * row[x] }
+                        }
+                    }
                     for tx in 0..<tw {
                         var s: Float = 0
-                        for y in (ty * block)..<min(image.height, (ty + 1) * block) {
-                            let row = plane + y * image.width
-                            for x in (tx * block)..<((tx + 1) * block) { s += px[row + x] }
-                        }
-                        out[ty * tw + tx] += w * s * norm
+                        for x in (tx * block)..<((tx + 1) * block) { s += acc[x] }
+                        out[ty * tw + tx] = s * norm
                     }
                 }
             }

@@ -3,7 +3,7 @@ import Foundation
 /// A blocking first-in first-out queue with a fixed capacity: a producer waits while it is full, so frames in
 /// flight, and the memory they take, stay bounded however long the video is.
 public final class BoundedQueue<Element>: @unchecked Sendable {
-    private var items: [Element] = []
+    private var items: [Element?] = []   // popped slots are cleared at once so nothing outlives its turn
     private var head = 0
     private let capacity: Int
     private var closed = false
@@ -30,7 +30,8 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
         condition.lock(); defer { condition.unlock() }
         while items.count == head && !closed { condition.wait() }
         if items.count == head { return nil }
-        let item = items[head]
+        let item = items[head]!
+        items[head] = nil
         head += 1
         if head > 64 && head * 2 > items.count { items.removeFirst(head); head = 0 }
         condition.broadcast()

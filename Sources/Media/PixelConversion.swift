@@ -28,7 +28,6 @@ final class RGBConverter {
     private let context: OpaquePointer
     private let width: Int32, height: Int32, source: Int32
     private let alpha: Bool
-    private let target: UnsafeMutablePointer<AVFrame>
 
     init(for f: UnsafePointer<AVFrame>, colour: ColorTags, path: String) throws {
         width = f.pointee.width; height = f.pointee.height; source = f.pointee.format
@@ -43,54 +42,33 @@ final class RGBConverter {
         let coefficients = sws_getCoefficients(matrix)
         sws_setColorspaceDetails(ctx, coefficients, isFullRange(colour, pixelFormat: src) ? 1 : 0,
                                  coefficients, 1, 0, 1 << 16, 1 << 16)
-        target = av_frame_alloc()
-        target.pointee.width = width; target.pointee.height = height; target.pointee.format = dst.rawValue
-        guard av_frame_get_buffer(target, 64) >= 0 else { throw MediaError(path, "out of memory") }
     }
 
-    deinit {
-        sws_freeContext(context)
-        var t: UnsafeMutablePointer<AVFrame>? = target; av_frame_free(&t)
-    }
+    deinit { sws_freeContext(context) }
 
     func matches(_ f: UnsafePointer<AVFrame>) -> Bool {
         f.pointee.width == width && f.pointee.height == height && f.pointee.format == source
     }
 
+    /// swscale writes straight into the image's planes (G, B, R, A order for the planar float formats).
     func convert(_ f: UnsafePointer<AVFrame>) throws -> Image {
-        _ = withUnsafePointer(to: f.pointee.data) { srcData in
-            withUnsafePointer(to: f.pointee.linesize) { srcLines in
-                withUnsafePointer(to: target.pointee.data) { dstData in
-                    withUnsafePointer(to: target.pointee.linesize) { dstLines in
-                        sws_scale(context,
+        let w = Int(width), h = Int(height), channels = alpha ? 4 : 3, n = w * h
+        let data = [Float](unsafeUninitializedCapacity: n * channels) { out, count in
+            let base = out.baseAddress!
+            let planes: [UnsafeMutablePointer<Float>] = [base + n, base + 2 * n, base, base + 3 * n]
+            var dst = (0..<4).map { UnsafeMutableRawPointer(planes[$0]).assumingMemoryBound(to: UInt8.self) as UnsafeMutablePointer<UInt8>? }
+            var strides = [Int32](repeating: Int32(w * 4), count: 4)
+            if !alpha { dst[3] = nil; strides[3] = 0 }
+            withUnsafePointer(to: f.pointee.data) { srcData in
+                withUnsafePointer(to: f.pointee.linesize) { srcLines in
+                    _ = sws_scale(context,
                                   UnsafeRawPointer(srcData).assumingMemoryBound(to: UnsafePointer<UInt8>?.self),
-                                  UnsafeRawPointer(srcLines).assumingMemoryBound(to: Int32.self), 0, height,
-                                  UnsafeRawPointer(dstData).assumingMemoryBound(to: UnsafeMutablePointer<UInt8>?.self),
-                                  UnsafeRawPointer(dstLines).assumingMemoryBound(to: Int32.self))
-                    }
+                                  UnsafeRawPointer(srcLines).assumingMemoryBound(to: Int32.self), 0, height, dst, strides)
                 }
             }
+            count = n * channels
         }
-        let w = Int(width), h = Int(height), channels = alpha ? 4 : 3
-        var data = [Float](repeating: 0, count: w * h * channels)
-        // GBR(A) plane order in the frame; R, G, B(, A) in the image.
-        let planeOf = [2, 0, 1, 3]
-        let planes = [target.pointee.data.0, target.pointee.data.1, target.pointee.data.2, target.pointee.data.3]
-        let lines = [target.pointee.linesize.0, target.pointee.linesize.1, target.pointee.linesize.2, target.pointee.linesize.3]
-        data.withUnsafeMutableBufferPointer { out in
-            for c in 0..<channels {
-                let p = planeOf[c]
-                for y in 0..<h {
-                    let row = UnsafeRawPointer(planes[p]! + y * Int(lines[p])).assumingMemoryBound(to: Float.self)
-                    (out.baseAddress! + (c * h + y) * w).update(from: row, count: w)
-                }
-            }
-        }
-        return image(w, h, channels, data)
-    }
-
-    private func image(_ w: Int, _ h: Int, _ c: Int, _ data: [Float]) -> Image {
-        Image(width: w, height: h, channels: c, data: data)
+        return Image(width: w, height: h, channels: channels, data: data)
     }
 }
 
@@ -102,17 +80,14 @@ final class EncoderConverter {
     private var fromFloat: OpaquePointer?
     private var fromFloatAlpha = false
     private var fromNative: (OpaquePointer, Int32)?
-    private let staging: UnsafeMutablePointer<AVFrame>
 
     init(width: Int32, height: Int32, format: AVPixelFormat, colour: ColorTags) {
         self.width = width; self.height = height; self.format = format; self.colour = colour
-        staging = av_frame_alloc()
     }
 
     deinit {
         if let c = fromFloat { sws_freeContext(c) }
         if let (c, _) = fromNative { sws_freeContext(c) }
-        var s: UnsafeMutablePointer<AVFrame>? = staging; av_frame_free(&s)
     }
 
     private func configure(_ ctx: OpaquePointer, source: AVPixelFormat) {
@@ -129,7 +104,7 @@ final class EncoderConverter {
         return f
     }
 
-    /// A new encoder-format frame holding `image`.
+    /// A new encoder-format frame holding `image`; swscale reads the image's planes in place.
     func frame(from image: Image) throws -> UnsafeMutablePointer<AVFrame> {
         let alpha = image.channels >= 4
         if fromFloat == nil || fromFloatAlpha != alpha {
@@ -138,25 +113,21 @@ final class EncoderConverter {
             fromFloat = sws_getContext(width, height, src, width, height, format, scaleFlags, nil, nil, nil)
             fromFloatAlpha = alpha
             configure(fromFloat!, source: src)
-            av_frame_unref(staging)
-            staging.pointee.width = width; staging.pointee.height = height; staging.pointee.format = src.rawValue
-            guard av_frame_get_buffer(staging, 64) >= 0 else { throw CancellationError() }
         }
-        let w = Int(width), h = Int(height)
-        let planeOf = [2, 0, 1, 3]
-        let planes = [staging.pointee.data.0, staging.pointee.data.1, staging.pointee.data.2, staging.pointee.data.3]
-        let lines = [staging.pointee.linesize.0, staging.pointee.linesize.1, staging.pointee.linesize.2, staging.pointee.linesize.3]
-        image.data.withUnsafeBufferPointer { src in
-            for c in 0..<(alpha ? 4 : 3) {
-                let p = planeOf[c]
-                for y in 0..<h {
-                    let row = UnsafeMutableRawPointer(planes[p]! + y * Int(lines[p])).assumingMemoryBound(to: Float.self)
-                    row.update(from: src.baseAddress! + (c * h + y) * w, count: w)
+        let out = try newFrame()
+        let n = Int(width) * Int(height)
+        image.data.withUnsafeBufferPointer { px in
+            let base = UnsafeRawPointer(px.baseAddress!).assumingMemoryBound(to: UInt8.self)
+            var src: [UnsafePointer<UInt8>?] = [base + 4 * n, base + 8 * n, base, alpha ? base + 12 * n : nil]
+            var strides: [Int32] = [Int32(width) * 4, Int32(width) * 4, Int32(width) * 4, alpha ? Int32(width) * 4 : 0]
+            withUnsafePointer(to: &out.pointee.data) { dstData in
+                withUnsafePointer(to: &out.pointee.linesize) { dstLines in
+                    _ = sws_scale(fromFloat!, &src, &strides, 0, height,
+                                  UnsafeRawPointer(dstData).assumingMemoryBound(to: UnsafeMutablePointer<UInt8>?.self),
+                                  UnsafeRawPointer(dstLines).assumingMemoryBound(to: Int32.self))
                 }
             }
         }
-        let out = try newFrame()
-        scale(fromFloat!, staging, out)
         return out
     }
 

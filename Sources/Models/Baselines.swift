@@ -20,14 +20,16 @@ public final class BlendInterpolator: FrameInterpolator {
             throw InterpolatorError.shapeMismatch("\(a.width)×\(a.height) and \(b.width)×\(b.height)")
         }
         return times.map { t in
-            var out = [Float](repeating: 0, count: a.data.count)
-            a.data.withUnsafeBufferPointer { pa in
-                b.data.withUnsafeBufferPointer { pb in
-                    out.withUnsafeMutableBufferPointer { po in
+            let n = a.data.count
+            // Every sample is written, so the buffer is not zeroed first.
+            let out = [Float](unsafeUninitializedCapacity: n) { po, count in
+                a.data.withUnsafeBufferPointer { pa in
+                    b.data.withUnsafeBufferPointer { pb in
                         let wa = 1 - t
-                        for i in 0..<po.count { po[i] = wa * pa[i] + t * pb[i] }
+                        for i in 0..<n { po[i] = wa * pa[i] + t * pb[i] }
                     }
                 }
+                count = n
             }
             return Image(width: a.width, height: a.height, channels: a.channels, data: out)
         }
