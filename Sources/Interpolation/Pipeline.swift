@@ -16,7 +16,7 @@ public struct PipelineConfig: Sendable {
     public var maxHalvings: Int
 
     public init(sampleRate: Rational, sceneCutThreshold: Double? = 10, fallbackFrameDuration: Rational? = nil,
-                queueCapacity: Int = 4, maxHalvings: Int = 4) {
+                queueCapacity: Int = 2, maxHalvings: Int = 4) {
         self.sampleRate = sampleRate; self.sceneCutThreshold = sceneCutThreshold
         self.fallbackFrameDuration = fallbackFrameDuration; self.queueCapacity = queueCapacity
         self.maxHalvings = maxHalvings

@@ -6,6 +6,22 @@ import Frames
 /// results do not depend on the CPU's SIMD paths.
 let scaleFlags = SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP | SWS_BITEXACT
 
+/// A swscale context with our flags and no dithering: the float samples came from the source's own bit depth,
+/// so rounding to nearest restores them, and dither noise would only cost the encoder bits (measured: +50% file
+/// size and 2.5× x264 time at 1080p).
+func makeScaler(_ sw: Int32, _ sh: Int32, _ src: AVPixelFormat, _ dw: Int32, _ dh: Int32, _ dst: AVPixelFormat) -> OpaquePointer? {
+    guard let ctx = sws_alloc_context() else { return nil }
+    let raw = UnsafeMutableRawPointer(ctx)
+    av_opt_set_int(raw, "srcw", Int64(sw), 0); av_opt_set_int(raw, "srch", Int64(sh), 0)
+    av_opt_set_int(raw, "src_format", Int64(src.rawValue), 0)
+    av_opt_set_int(raw, "dstw", Int64(dw), 0); av_opt_set_int(raw, "dsth", Int64(dh), 0)
+    av_opt_set_int(raw, "dst_format", Int64(dst.rawValue), 0)
+    av_opt_set_int(raw, "sws_flags", Int64(scaleFlags), 0)
+    av_opt_set(raw, "sws_dither", "none", 0)
+    guard sws_init_context(ctx, nil, nil) >= 0 else { sws_freeContext(ctx); return nil }
+    return ctx
+}
+
 /// The YUV matrix to use: the tagged one, or, when untagged, what players assume (BT.709 from 720p up, else BT.601).
 func effectiveMatrix(_ colour: ColorTags, width: Int, height: Int) -> Int32 {
     if colour.matrix != 2 && colour.matrix != 3 { return colour.matrix }  // 2 unspecified, 3 reserved
@@ -34,7 +50,7 @@ final class RGBConverter {
         let src = AVPixelFormat(rawValue: source)
         alpha = pixelFormatHasAlpha(src)
         let dst = alpha ? AV_PIX_FMT_GBRAPF32LE : AV_PIX_FMT_GBRPF32LE
-        guard let ctx = sws_getContext(width, height, src, width, height, dst, scaleFlags, nil, nil, nil) else {
+        guard let ctx = makeScaler(width, height, src, width, height, dst) else {
             throw MediaError(path, "cannot convert pixel format \(String(cString: av_get_pix_fmt_name(src)))")
         }
         context = ctx
@@ -110,7 +126,7 @@ final class EncoderConverter {
         if fromFloat == nil || fromFloatAlpha != alpha {
             if let c = fromFloat { sws_freeContext(c) }
             let src = alpha ? AV_PIX_FMT_GBRAPF32LE : AV_PIX_FMT_GBRPF32LE
-            fromFloat = sws_getContext(width, height, src, width, height, format, scaleFlags, nil, nil, nil)
+            fromFloat = makeScaler(width, height, src, width, height, format)
             fromFloatAlpha = alpha
             configure(fromFloat!, source: src)
         }
@@ -139,8 +155,7 @@ final class EncoderConverter {
         if fromNative == nil || fromNative!.1 != native.pointee.format {
             if let (c, _) = fromNative { sws_freeContext(c) }
             let src = AVPixelFormat(rawValue: native.pointee.format)
-            let c = sws_getContext(native.pointee.width, native.pointee.height, src, width, height, format,
-                                   scaleFlags, nil, nil, nil)!
+            let c = makeScaler(native.pointee.width, native.pointee.height, src, width, height, format)!
             configure(c, source: src)
             fromNative = (c, native.pointee.format)
         }
