@@ -94,4 +94,8 @@ ff -f lavfi -i "testsrc2=size=40x30:rate=25" -frames:v 1 -pix_fmt rgba "$F/rgba8
 mkdir -p "$F/pngseq"
 ff -f lavfi -i "testsrc2=size=64x48:rate=10" -frames:v 10 -pix_fmt rgb24 -start_number 1 "$F/pngseq/f%03d.png"
 
+# An RGBA sequence with a horizontal alpha ramp (transparency must survive where the codec can hold it).
+mkdir -p "$F/rgbaseq"
+ff -f lavfi -i "testsrc2=size=64x48:rate=10,format=rgba,geq=r='r(X,Y)':g='g(X,Y)':b='b(X,Y)':a='X*4'" -frames:v 4 "$F/rgbaseq/f%02d.png"
+
 du -sh "$F"

@@ -60,7 +60,7 @@ public final class VideoWriter: FrameWriter {
     ///   - source: the reader whose other streams, metadata and chapters are copied (nil: none).
     ///   - copyStreams: copy audio and subtitle streams (off for slow motion).
     public init(path: String, settings: EncoderSettings, width: Int, height: Int, rate: Rational,
-                colour: ColorTags, source: VideoReader?, copyStreams: Bool) throws {
+                colour: ColorTags, source: VideoReader?, copyStreams: Bool, sourcePixelFormat: String? = nil) throws {
         self.path = path
         try settings.validate()
         try TemporaryOutputs.checkWritableFolder(for: path)
@@ -83,7 +83,7 @@ public final class VideoWriter: FrameWriter {
         }
         let enc = avcodec_alloc_context3(codec)!
         encoder = enc
-        let sourceFormat = source.map { av_get_pix_fmt($0.info.pixelFormat) } ?? AV_PIX_FMT_RGB24
+        let sourceFormat = (source?.info.pixelFormat ?? sourcePixelFormat).map { av_get_pix_fmt($0) } ?? AV_PIX_FMT_RGB24
         let pix: AVPixelFormat
         if let requested = settings.pixelFormat {
             pix = av_get_pix_fmt(requested)
@@ -95,6 +95,9 @@ public final class VideoWriter: FrameWriter {
             pix = VideoWriter.bestFormat(codec: codec, source: sourceFormat)
         }
         pixelFormat = String(cString: av_get_pix_fmt_name(pix))
+        if pixelFormatHasAlpha(sourceFormat) && !pixelFormatHasAlpha(pix) {
+            notes.append("the alpha channel is dropped: \(name) in \(pixelFormat) cannot store it (prores_ks, ffv1, png or libvpx-vp9 can)")
+        }
         enc.pointee.width = Int32(width); enc.pointee.height = Int32(height)
         guard rate.num <= Int64(Int32.max), rate.den <= Int64(Int32.max) else { throw MediaError(path, "frame rate \(rate) too precise") }
         enc.pointee.time_base = AVRational(num: Int32(rate.den), den: Int32(rate.num))
@@ -174,7 +177,16 @@ public final class VideoWriter: FrameWriter {
     static func bestFormat(codec: UnsafePointer<AVCodec>, source: AVPixelFormat) -> AVPixelFormat {
         guard let list = tween_codec_pix_fmts(codec) else { return source }
         if contains(list, source) { return source }
-        return avcodec_find_best_pix_fmt_of_list(list, source, pixelFormatHasAlpha(source) ? 1 : 0, nil)
+        var all: [AVPixelFormat] = []
+        var p = list
+        while p.pointee != AV_PIX_FMT_NONE { all.append(p.pointee); p += 1 }
+        // Keep transparency whenever the codec can: FFmpeg's ranking would trade alpha for bit depth.
+        if pixelFormatHasAlpha(source) {
+            let withAlpha = all.filter(pixelFormatHasAlpha)
+            if !withAlpha.isEmpty { all = withAlpha }
+        }
+        all.append(AV_PIX_FMT_NONE)
+        return avcodec_find_best_pix_fmt_of_list(all, source, pixelFormatHasAlpha(source) ? 1 : 0, nil)
     }
 
     static func copyMetadata(from src: OpaquePointer?, to dst: inout OpaquePointer?) {

@@ -66,7 +66,7 @@ struct ConversionJob {
         } else {
             writer = try VideoWriter(path: output, settings: encoder.settings, width: info.width, height: info.height,
                                      rate: outputRate, colour: info.colour, source: videoReader,
-                                     copyStreams: !slowmo)
+                                     copyStreams: !slowmo, sourcePixelFormat: info.pixelFormat)
             if slowmo, let r = videoReader, r.hasOtherStreams {
                 notes.append("slow motion: audio and subtitles are left out (they would no longer match the picture)")
             }

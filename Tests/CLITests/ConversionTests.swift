@@ -142,3 +142,21 @@ final class ConversionTests: XCTestCase {
         }
     }
 }
+
+final class AlphaTests: XCTestCase {
+    func testTransparencyIsKeptWhereTheCodecCanHoldIt() throws {
+        let scratch = makeScratchFolder("alpha")
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let ffv1 = try tween([fixture("rgbaseq"), "-o", scratch + "/a.mkv", "--input-fps", "10", "--factor", "2", "--codec", "ffv1"])
+        XCTAssertEqual(ffv1.status, 0, ffv1.stderr)
+        XCTAssertEqual(streams(try probe(scratch + "/a.mkv"))[0]["pix_fmt"] as? String, "bgra")
+        let png = try tween([fixture("rgbaseq"), "-o", scratch + "/seq/", "--input-fps", "10", "--factor", "2"])
+        XCTAssertEqual(png.status, 0)
+        let back = try PNGFile.read(scratch + "/seq/000001.png")
+        XCTAssertTrue(back.hasAlpha)
+        XCTAssertEqual(back.image, try PNGFile.read(fixture("rgbaseq/f01.png")).image)
+        let mp4 = try tween([fixture("rgbaseq"), "-o", scratch + "/a.mp4", "--input-fps", "10", "--factor", "2"])
+        XCTAssertEqual(mp4.status, 0)
+        XCTAssertTrue(mp4.stderr.contains("the alpha channel is dropped: libx264 in yuv444p cannot store it"), mp4.stderr)
+    }
+}
