@@ -128,7 +128,7 @@ public final class InterpolationPipeline {
         let info = interpolator.info
         let halving = info.arbitraryT ? nil : MidpointCache(interpolator: interpolator, maxHalvings: config.maxHalvings)
 
-        func release(_ slots: [OutputSlot], atEnd: Bool) throws {
+        func release(_ slots: [OutputSlot]) throws {
             var i = 0
             while i < slots.count {
                 let slot = slots[i]
@@ -179,7 +179,6 @@ public final class InterpolationPipeline {
             let keepFrom = retimer.firstNeededInput - info.contextBefore
             for key in window.keys where key < keepFrom { window[key] = nil }
             cutBefore = cutBefore.filter { $0 >= keepFrom }
-            _ = atEnd
         }
 
         // Context after the right frame is taken when present; slots are released as soon as the retimer is sure,
@@ -203,13 +202,13 @@ public final class InterpolationPipeline {
             if first == nil { first = frame }
             last = frame
             halving?.forget(before: retimer.firstNeededInput)
-            try release(retimer.push(time: frame.time), atEnd: false)
+            try release(retimer.push(time: frame.time))
         }
         guard summary.framesIn >= 2, let last else { throw PipelineError.tooFewFrames(summary.framesIn) }
         // Without any duration information the last frame lasts one average frame interval.
         let duration = last.duration ?? config.fallbackFrameDuration
             ?? (last.time - first!.time) / Rational(Int64(summary.framesIn - 1))
-        try release(retimer.finish(end: last.time + duration), atEnd: true)
+        try release(retimer.finish(end: last.time + duration))
         return summary
     }
 }

@@ -47,7 +47,10 @@ struct Eval: ParsableCommand {
             seconds += Date().timeIntervalSince(start)
             let item = Item(name: tri.name, psnr: Metrics.psnr(out, rgb(truth)), ssim: Metrics.ssim(out, rgb(truth)))
             items.append(item)
-            if !json { print(String(format: "%-24@ %7.2f dB  SSIM %.4f", tri.name as NSString, item.psnr, item.ssim)) }
+            if !json {
+                print(tri.name.padding(toLength: max(24, tri.name.count), withPad: " ", startingAt: 0)
+                      + String(format: " %7.2f dB  SSIM %.4f", item.psnr, item.ssim))
+            }
         }
         let n = Double(items.count)
         let report = Report(dataset: dataset, model: interpolator.info.name, count: items.count,
