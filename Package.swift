@@ -29,18 +29,20 @@ let package = Package(
             providers: [.apt(["libpng-dev"])]
         ),
         .target(name: "Frames", swiftSettings: simd),
+        .target(name: "Kernels", swiftSettings: simd),
         .target(name: "Media", dependencies: ["CFFmpeg", "CPNG", "Frames"], swiftSettings: simd),
         .target(name: "Models", dependencies: ["Frames"], swiftSettings: simd),
         .target(name: "Interpolation", dependencies: ["Frames", "Models"], swiftSettings: simd),
         .executableTarget(
             name: "tween",
             dependencies: [
-                "Media", "Frames", "Models", "Interpolation",
+                "Media", "Frames", "Models", "Interpolation", "Kernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: simd
         ),
         .testTarget(name: "FramesTests", dependencies: ["Frames"], swiftSettings: simd),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: simd),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Frames"], swiftSettings: simd),
         .testTarget(name: "InterpolationTests", dependencies: ["Interpolation", "Models", "Frames"], swiftSettings: simd),
         .testTarget(name: "CLITests", dependencies: ["Media", "Frames"], swiftSettings: simd),

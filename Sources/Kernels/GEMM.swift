@@ -1,0 +1,159 @@
+/// Matrix multiply C[M×N] = A[M×K] · B[K×N] (+ bias per row, fused activation), BLIS style:
+/// A is packed once in panels of `mr` rows; B is packed panel by panel (`nr` columns × `kc` rows) by a
+/// `PanelSource`, which for a convolution gathers input pixels directly (implicit im2col, no K×N buffer).
+/// The 4×24 micro-kernel keeps 12 AVX2 accumulators in registers: 3 loads of B and 4 broadcasts of A feed 12 FMAs.
+public enum GEMM {
+    public static let mr = 4
+    public static let nr = 24
+    /// Rows of K per packed block: a 24 × 256 B panel (24 KiB) stays in L1.
+    public static let kc = 256
+
+    /// Elements of a packed A for M×K.
+    public static func packedASize(m: Int, k: Int) -> Int { (m + mr - 1) / mr * mr * k }
+
+    /// Packs row-major A (lda) into panels: [panel][k][row in panel], zero-padded to a multiple of `mr` rows.
+    public static func packA(_ a: UnsafePointer<Float>, lda: Int, m: Int, k: Int, into dst: UnsafeMutablePointer<Float>) {
+        let panels = (m + mr - 1) / mr
+        for p in 0..<panels {
+            let base = dst + p * mr * k
+            for r in 0..<mr {
+                let row = p * mr + r
+                if row < m {
+                    let src = a + row * lda
+                    for kk in 0..<k { base[kk * mr + r] = src[kk] }
+                } else {
+                    for kk in 0..<k { base[kk * mr + r] = 0 }
+                }
+            }
+        }
+    }
+
+    /// C = A·B (+ bias, activation). `packedA` from `packA`; C row-major with leading dimension `ldc`.
+    /// Work is split over the pool by column panels; every element is summed in the same order on any thread count.
+    public static func multiply<Source: PanelSource>(m: Int, n: Int, k: Int, packedA: UnsafePointer<Float>, b: Source,
+                                                     c: UnsafeMutablePointer<Float>, ldc: Int,
+                                                     bias: UnsafePointer<Float>? = nil, activation: Activation = .none,
+                                                     pool: ThreadPool = .shared) {
+        let panels = (n + nr - 1) / nr
+        let mPanels = (m + mr - 1) / mr
+        // About 8 chunks per thread, at least a few panels each so per-chunk overhead stays small.
+        let perChunk = max(1, min(8, panels / max(1, pool.threads * 8)))
+        let chunks = (panels + perChunk - 1) / perChunk
+        let cAddress = Int(bitPattern: c)
+        pool.parallelFor(chunks) { chunk in
+            let c = UnsafeMutablePointer<Float>(bitPattern: cAddress)!
+            let panel = UnsafeMutablePointer<Float>.allocate(capacity: kc * nr)
+            defer { panel.deallocate() }
+            for p in (chunk * perChunk)..<min(panels, (chunk + 1) * perChunk) {
+                let n0 = p * nr, cols = min(nr, n - n0)
+                var k0 = 0
+                while k0 < k {
+                    let kcur = min(kc, k - k0)
+                    b.pack(k0: k0, kc: kcur, n0: n0, nr: cols, into: panel)
+                    let last = k0 + kcur == k
+                    for mp in 0..<mPanels {
+                        let rows = min(mr, m - mp * mr)
+                        microKernel(kc: kcur, a: packedA + mp * mr * k + k0 * mr, b: panel,
+                                    c: c + mp * mr * ldc + n0, ldc: ldc, rows: rows, cols: cols,
+                                    accumulate: k0 > 0, bias: bias.map { $0 + mp * mr },
+                                    activation: last ? activation : .none)
+                    }
+                    k0 += kcur
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+                            ldc: Int, rows: Int, cols: Int, accumulate: Bool, bias: UnsafePointer<Float>?,
+                            activation: Activation) {
+        var c00 = Vec8(), c01 = Vec8(), c02 = Vec8()
+        var c10 = Vec8(), c11 = Vec8(), c12 = Vec8()
+        var c20 = Vec8(), c21 = Vec8(), c22 = Vec8()
+        var c30 = Vec8(), c31 = Vec8(), c32 = Vec8()
+        var pa = a, pb = b
+        for _ in 0..<kc {
+            let b0 = load8(pb), b1 = load8(pb + 8), b2 = load8(pb + 16)
+            var s = Vec8(repeating: pa[0])
+            c00.addProduct(s, b0); c01.addProduct(s, b1); c02.addProduct(s, b2)
+            s = Vec8(repeating: pa[1])
+            c10.addProduct(s, b0); c11.addProduct(s, b1); c12.addProduct(s, b2)
+            s = Vec8(repeating: pa[2])
+            c20.addProduct(s, b0); c21.addProduct(s, b1); c22.addProduct(s, b2)
+            s = Vec8(repeating: pa[3])
+            c30.addProduct(s, b0); c31.addProduct(s, b1); c32.addProduct(s, b2)
+            pa += 4; pb += 24
+        }
+        // Write out through a tile so that edge tiles, accumulation, bias and activation share one path.
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 96) { t in
+            let tile = t.baseAddress!
+            store8(c00, tile); store8(c01, tile + 8); store8(c02, tile + 16)
+            store8(c10, tile + 24); store8(c11, tile + 32); store8(c12, tile + 40)
+            store8(c20, tile + 48); store8(c21, tile + 56); store8(c22, tile + 64)
+            store8(c30, tile + 72); store8(c31, tile + 80); store8(c32, tile + 88)
+            for r in 0..<rows {
+                let src = tile + r * 24, dst = c + r * ldc
+                let start: Vec8 = accumulate ? Vec8() : Vec8(repeating: bias?[r] ?? 0)
+                if cols == 24 {
+                    for j in stride(from: 0, to: 24, by: 8) {
+                        var v = load8(src + j) + (accumulate ? load8(dst + j) : start)
+                        v = activation.apply(v)
+                        store8(v, dst + j)
+                    }
+                } else {
+                    for j in 0..<cols {
+                        let v = src[j] + (accumulate ? dst[j] : start[0])
+                        dst[j] = activation.apply(v)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Activations fused into kernel epilogues.
+public enum Activation: Equatable, Sendable {
+    case none, relu, leakyReLU(Float)
+
+    @inline(__always) func apply(_ v: Vec8) -> Vec8 {
+        switch self {
+        case .none: return v
+        case .relu: return v.replacing(with: 0, where: v .< 0)
+        case .leakyReLU(let s): return v.replacing(with: v * s, where: v .< 0)
+        }
+    }
+    @inline(__always) func apply(_ v: Float) -> Float {
+        switch self {
+        case .none: return v
+        case .relu: return max(v, 0)
+        case .leakyReLU(let s): return v < 0 ? v * s : v
+        }
+    }
+}
+
+/// Supplies B to the GEMM a panel at a time.
+public protocol PanelSource {
+    /// Writes B[k0..<k0+kc][n0..<n0+nr] into `dst` as kc rows of `GEMM.nr` floats (columns past nr set to 0).
+    func pack(k0: Int, kc: Int, n0: Int, nr: Int, into dst: UnsafeMutablePointer<Float>)
+}
+
+/// A plain row-major matrix as B.
+public struct MatrixPanels: PanelSource {
+    public let base: UnsafePointer<Float>
+    public let ldb: Int
+    public init(_ base: UnsafePointer<Float>, ldb: Int) { self.base = base; self.ldb = ldb }
+
+    @inline(__always)
+    public func pack(k0: Int, kc: Int, n0: Int, nr: Int, into dst: UnsafeMutablePointer<Float>) {
+        for kk in 0..<kc {
+            let src = base + (k0 + kk) * ldb + n0, d = dst + kk * GEMM.nr
+            if nr == GEMM.nr {
+                store8(load8(src), d); store8(load8(src + 8), d + 8); store8(load8(src + 16), d + 16)
+            } else {
+                for j in 0..<nr { d[j] = src[j] }
+                for j in nr..<GEMM.nr { d[j] = 0 }
+            }
+        }
+    }
+}

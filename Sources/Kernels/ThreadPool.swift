@@ -1,0 +1,99 @@
+import Foundation
+import Synchronization
+
+/// The engine's own worker threads. A parallel loop is split into more chunks than threads (the two vCPUs run at
+/// uneven speeds), chunks are claimed from an atomic counter, and the caller works too. Each chunk writes its own
+/// outputs, so results are identical whatever the thread count.
+public final class ThreadPool: @unchecked Sendable {
+    /// Shared pool sized by `TWEEN_THREADS`, else the number of active processors.
+    nonisolated(unsafe) public static var shared = ThreadPool(threads: ThreadPool.defaultThreads)
+
+    public static var defaultThreads: Int {
+        if let s = ProcessInfo.processInfo.environment["TWEEN_THREADS"], let n = Int(s), n >= 1 { return n }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// Replaces the shared pool (the CLI's `--threads`).
+    public static func configure(threads: Int) { shared = ThreadPool(threads: threads) }
+
+    public let threads: Int
+    private let state = PoolState()
+
+    public init(threads: Int) {
+        self.threads = max(1, threads)
+        for _ in 1..<self.threads {
+            let state = self.state
+            let t = Thread { state.workerLoop() }
+            t.stackSize = 1 << 20
+            t.start()
+        }
+    }
+
+    deinit { state.shutDown() }
+
+    /// Calls `body(i)` for every i in 0..<chunks, spread over the pool; returns when all are done.
+    public func parallelFor(_ chunks: Int, _ body: (Int) -> Void) {
+        if chunks <= 0 { return }
+        if threads == 1 || chunks == 1 {
+            for i in 0..<chunks { body(i) }
+            return
+        }
+        withoutActuallyEscaping(body) { state.run($0, chunks: chunks, helpers: threads - 1) }
+    }
+}
+
+/// What the workers share; they hold it, not the pool, so a pool can go away while they sleep.
+final class PoolState: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var generation = 0
+    private var body: ((Int) -> Void)?
+    private var chunkCount = 0
+    private var running = 0
+    private var stopping = false
+    private let nextChunk = Atomic<Int>(0)
+
+    func workerLoop() {
+        var seen = 0
+        while true {
+            condition.lock()
+            while generation == seen && !stopping { condition.wait() }
+            if stopping { condition.unlock(); return }
+            seen = generation
+            let work = body!, n = chunkCount
+            condition.unlock()
+            drain(work, n)
+            condition.lock()
+            running -= 1
+            if running == 0 { condition.broadcast() }
+            condition.unlock()
+        }
+    }
+
+    @inline(__always) private func drain(_ work: (Int) -> Void, _ n: Int) {
+        while true {
+            let i = nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue
+            if i >= n { return }
+            work(i)
+        }
+    }
+
+    func run(_ work: @escaping (Int) -> Void, chunks: Int, helpers: Int) {
+        condition.lock()
+        body = work
+        chunkCount = chunks
+        nextChunk.store(0, ordering: .relaxed)
+        running = helpers
+        generation += 1
+        condition.broadcast()
+        condition.unlock()
+        drain(work, chunks)
+        condition.lock()
+        while running > 0 { condition.wait() }
+        body = nil
+        condition.unlock()
+    }
+
+    func shutDown() {
+        condition.lock(); stopping = true; condition.broadcast(); condition.unlock()
+    }
+}

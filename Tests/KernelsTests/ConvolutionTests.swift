@@ -1,0 +1,64 @@
+import XCTest
+@testable import Kernels
+
+func conv(_ x: [Float], _ w: [Float], _ bias: [Float]?, batch: Int = 1, _ g: ConvGeometry,
+          pool: ThreadPool = ThreadPool(threads: 2)) -> [Float] {
+    let packed = w.withUnsafeBufferPointer { Convolution.packWeights($0.baseAddress!, g) }
+    var y = [Float](repeating: .nan, count: batch * g.outChannels * g.outHeight * g.outWidth)
+    x.withUnsafeBufferPointer { px in packed.withUnsafeBufferPointer { pw in y.withUnsafeMutableBufferPointer { py in
+        if let bias {
+            bias.withUnsafeBufferPointer { pb in
+                Convolution.forward(input: px.baseAddress!, batch: batch, packedWeights: pw.baseAddress!, bias: pb.baseAddress!,
+                                    output: py.baseAddress!, geometry: g, pool: pool)
+            }
+        } else {
+            Convolution.forward(input: px.baseAddress!, batch: batch, packedWeights: pw.baseAddress!, bias: nil,
+                                output: py.baseAddress!, geometry: g, pool: pool)
+        }
+    } } }
+    return y
+}
+
+final class ConvolutionTests: XCTestCase {
+    func testHandCheckable3x3() {
+        // 3×3 input 1…9, all-ones 3×3 kernel, zero padding 1: each output sums its neighbourhood.
+        let x: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9]
+        let g = ConvGeometry(inChannels: 1, outChannels: 1, inHeight: 3, inWidth: 3, kernel: 3, pad: 1)
+        XCTAssertEqual(conv(x, [Float](repeating: 1, count: 9), nil, g), [12, 21, 16, 27, 45, 33, 24, 39, 28])
+        // Replicate padding: the corner sees 1 four times, 2 twice, 4 twice and 5 once.
+        var r = g; r.padding = .replicate
+        XCTAssertEqual(conv(x, [Float](repeating: 1, count: 9), nil, r)[0], 21)  // 4·1 + 2·2 + 2·4 + 5
+        // Reflect padding: the corner sees 5 4 5 / 2 1 2 / 5 4 5.
+        var f = g; f.padding = .reflect
+        XCTAssertEqual(conv(x, [Float](repeating: 1, count: 9), nil, f)[0], 33)
+        // Stride 2 with bias.
+        let s = ConvGeometry(inChannels: 1, outChannels: 1, inHeight: 3, inWidth: 3, kernel: 3, stride: 2, pad: 1)
+        XCTAssertEqual(conv(x, [Float](repeating: 1, count: 9), [100], s), [112, 116, 124, 128])
+    }
+
+    func testRandomAgainstScalarReference() {
+        var cases: [(ConvGeometry, Int)] = []
+        cases.append((ConvGeometry(inChannels: 3, outChannels: 7, inHeight: 9, inWidth: 7, kernel: 3, pad: 1), 1))
+        cases.append((ConvGeometry(inChannels: 4, outChannels: 5, inHeight: 11, inWidth: 13, kernel: 5, stride: 2, pad: 2), 2))
+        cases.append((ConvGeometry(inChannels: 2, outChannels: 9, inHeight: 8, inWidth: 31, kernel: 3, pad: 2, dilation: 2), 1))
+        cases.append((ConvGeometry(inChannels: 6, outChannels: 4, inHeight: 7, inWidth: 9, kernel: 3, pad: 1, groups: 2), 1))
+        cases.append((ConvGeometry(inChannels: 3, outChannels: 3, inHeight: 9, inWidth: 9, kernel: 3, pad: 1, groups: 3), 1))
+        cases.append((ConvGeometry(inChannels: 5, outChannels: 8, inHeight: 1, inWidth: 63, kernel: 1), 1))
+        cases.append((ConvGeometry(inChannels: 3, outChannels: 6, inHeight: 10, inWidth: 10, kernel: 7, pad: 3, padding: .reflect), 1))
+        cases.append((ConvGeometry(inChannels: 2, outChannels: 3, inHeight: 6, inWidth: 5, kernel: 3, pad: 2, padding: .replicate), 1))
+        cases.append((ConvGeometry(inChannels: 40, outChannels: 33, inHeight: 9, inWidth: 9, kernel: 3, pad: 1), 1))  // K > kc
+        var asym = ConvGeometry(inChannels: 2, outChannels: 2, inHeight: 6, inWidth: 7, kernel: 3)
+        asym.kernelWidth = 2; asym.padLeft = 1; asym.padBottom = 2; asym.strideX = 3
+        cases.append((asym, 1))
+        for (i, (g, batch)) in cases.enumerated() {
+            let x = randoms(batch * g.inChannels * g.inHeight * g.inWidth, seed: UInt64(i + 1))
+            let w = randoms(g.outChannels * g.depth, seed: UInt64(i + 100))
+            let b = randoms(g.outChannels, seed: UInt64(i + 200))
+            let y = conv(x, w, b, batch: batch, g), r = Reference.conv2d(x, w, b, batch: batch, g)
+            XCTAssertEqual(y.count, r.count)
+            // float32 accumulation over `depth` products: 1e-5·√depth.
+            let tol = 1e-5 * Float(g.depth).squareRoot() + 1e-6
+            for j in 0..<y.count { XCTAssertEqual(y[j], r[j], accuracy: tol, "case \(i) at \(j)") }
+        }
+    }
+}

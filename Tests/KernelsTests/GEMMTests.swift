@@ -1,0 +1,61 @@
+import XCTest
+@testable import Kernels
+
+/// Deterministic pseudo-random values in [-1, 1).
+func randoms(_ n: Int, seed: UInt64) -> [Float] {
+    var s = seed &* 6364136223846793005 &+ 1442695040888963407
+    return (0..<n).map { _ in
+        s = s &* 6364136223846793005 &+ 1442695040888963407
+        return Float(Int64(bitPattern: s >> 11) % 2_000_000) / 1_000_000 - 1
+    }
+}
+
+func gemm(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, bias: [Float]? = nil, activation: Activation = .none,
+          pool: ThreadPool = ThreadPool(threads: 2)) -> [Float] {
+    var packed = [Float](repeating: 0, count: GEMM.packedASize(m: m, k: k))
+    var c = [Float](repeating: .nan, count: m * n)
+    a.withUnsafeBufferPointer { pa in packed.withUnsafeMutableBufferPointer { GEMM.packA(pa.baseAddress!, lda: k, m: m, k: k, into: $0.baseAddress!) } }
+    b.withUnsafeBufferPointer { pb in
+        packed.withUnsafeBufferPointer { pa in
+            c.withUnsafeMutableBufferPointer { pc in
+                if let bias {
+                    bias.withUnsafeBufferPointer { bb in
+                        GEMM.multiply(m: m, n: n, k: k, packedA: pa.baseAddress!, b: MatrixPanels(pb.baseAddress!, ldb: n),
+                                      c: pc.baseAddress!, ldc: n, bias: bb.baseAddress!, activation: activation, pool: pool)
+                    }
+                } else {
+                    GEMM.multiply(m: m, n: n, k: k, packedA: pa.baseAddress!, b: MatrixPanels(pb.baseAddress!, ldb: n),
+                                  c: pc.baseAddress!, ldc: n, activation: activation, pool: pool)
+                }
+            }
+        }
+    }
+    return c
+}
+
+final class GEMMTests: XCTestCase {
+    func testHandCheckable() {
+        // [1 2; 3 4] · [5 6; 7 8] = [19 22; 43 50]
+        XCTAssertEqual(gemm([1, 2, 3, 4], [5, 6, 7, 8], m: 2, n: 2, k: 2), [19, 22, 43, 50])
+        // With bias (10, 20) and ReLU on [1 -2]ᵀ·[1 1]: rows 1+10, −2+20.
+        XCTAssertEqual(gemm([1, -2], [1, 1], m: 2, n: 2, k: 1, bias: [10, -30], activation: .relu), [11, 11, 0, 0])
+        XCTAssertEqual(gemm([-2], [1, 3], m: 1, n: 2, k: 1, activation: .leakyReLU(0.5)), [-1, -3])
+    }
+
+    func testRandomAgainstScalarReferenceAtAwkwardSizes() {
+        // Tolerance: float32 sums of up to 300 products of values in [-1, 1): 1e-4 relative to √k.
+        for (m, n, k) in [(1, 1, 1), (7, 9, 63), (9, 7, 1), (5, 25, 257), (4, 24, 256), (13, 63, 300), (1, 100, 3)] {
+            let a = randoms(m * k, seed: UInt64(m * 1000 + k)), b = randoms(k * n, seed: UInt64(n * 7 + k))
+            let c = gemm(a, b, m: m, n: n, k: k), r = Reference.matmul(a, b, m: m, n: n, k: k)
+            for i in 0..<c.count { XCTAssertEqual(c[i], r[i], accuracy: 1e-5 * Float(k).squareRoot() + 1e-6, "\(m)×\(n)×\(k) at \(i)") }
+        }
+    }
+
+    func testSameBytesWhateverTheThreadCount() {
+        let (m, n, k) = (20, 500, 300)
+        let a = randoms(m * k, seed: 1), b = randoms(k * n, seed: 2)
+        let one = gemm(a, b, m: m, n: n, k: k, pool: ThreadPool(threads: 1))
+        XCTAssertEqual(one, gemm(a, b, m: m, n: n, k: k, pool: ThreadPool(threads: 2)))
+        XCTAssertEqual(one, gemm(a, b, m: m, n: n, k: k, pool: ThreadPool(threads: 3)))
+    }
+}
