@@ -55,15 +55,16 @@ struct ConvInputPanels: PanelSource {
         let ow = g.outWidth, kh = g.kernelHeight, kw = g.kernelWidth
         let ih = g.inHeight, iw = g.inWidth, plane = ih * iw
         // Split the panel's pixels into runs that lie on one output row.
-        var runs: [(j0: Int, j1: Int, oy: Int, ox0: Int)] = []
-        runs.reserveCapacity(4)
+        withUnsafeTemporaryAllocation(of: (j0: Int, j1: Int, oy: Int, ox0: Int).self, capacity: GEMM.nr) { runBuffer in
+        var runCount = 0
         var j = 0
         while j < nr {
             let p = n0 + j, oy = p / ow, ox = p % ow
             let len = min(nr - j, ow - ox)
-            runs.append((j, j + len, oy, ox))
+            runBuffer[runCount] = (j, j + len, oy, ox); runCount += 1
             j += len
         }
+        let runs = UnsafeBufferPointer(rebasing: runBuffer[0..<runCount])
         var c = k0 / (kh * kw), rem = k0 % (kh * kw)
         var ky = rem / kw, kx = rem % kw
         for kk in 0..<kc {
@@ -91,6 +92,7 @@ struct ConvInputPanels: PanelSource {
             kx += 1
             if kx == kw { kx = 0; ky += 1; if ky == kh { ky = 0; c += 1 } }
         }
+        }
     }
 }
 
@@ -112,10 +114,25 @@ public enum Convolution {
     public static func forward(input x: UnsafePointer<Float>, batch: Int, packedWeights: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, geometry g: ConvGeometry,
                                activation: Activation = .none, pool: ThreadPool = .shared) {
+        if usesDirectPath(g) {
+            return forwardDirect(input: x, batch: batch, packedWeights: packedWeights, bias: bias, output: y,
+                                 geometry: g, activation: activation, pool: pool)
+        }
         let per = GEMM.packedASize(m: g.outPerGroup, k: g.depth)
         let inImage = g.inChannels * g.inHeight * g.inWidth, outPlane = g.outHeight * g.outWidth
+        // A 1×1 convolution without stride or padding is a plain GEMM on the input planes.
+        let pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideX == 1 && g.strideY == 1
+            && g.padTop == 0 && g.padBottom == 0 && g.padLeft == 0 && g.padRight == 0
         for n in 0..<batch {
             for group in 0..<g.groups {
+                let groupInput = x + n * inImage + group * g.inPerGroup * g.inHeight * g.inWidth
+                if pointwise {
+                    GEMM.multiply(m: g.outPerGroup, n: outPlane, k: g.depth, packedA: packedWeights + group * per,
+                                  b: MatrixPanels(groupInput, ldb: outPlane),
+                                  c: y + (n * g.outChannels + group * g.outPerGroup) * outPlane, ldc: outPlane,
+                                  bias: bias.map { $0 + group * g.outPerGroup }, activation: activation, pool: pool)
+                    continue
+                }
                 let source = ConvInputPanels(input: x + n * inImage + group * g.inPerGroup * g.inHeight * g.inWidth, g: g)
                 GEMM.multiply(m: g.outPerGroup, n: outPlane, k: g.depth, packedA: packedWeights + group * per, b: source,
                               c: y + (n * g.outChannels + group * g.outPerGroup) * outPlane, ldc: outPlane,

@@ -92,21 +92,27 @@ public enum GEMM {
             store8(c10, tile + 24); store8(c11, tile + 32); store8(c12, tile + 40)
             store8(c20, tile + 48); store8(c21, tile + 56); store8(c22, tile + 64)
             store8(c30, tile + 72); store8(c31, tile + 80); store8(c32, tile + 88)
-            for r in 0..<rows {
-                let src = tile + r * 24, dst = c + r * ldc
-                let start: Vec8 = accumulate ? Vec8() : Vec8(repeating: bias?[r] ?? 0)
-                if cols == 24 {
-                    for j in stride(from: 0, to: 24, by: 8) {
-                        var v = load8(src + j) + (accumulate ? load8(dst + j) : start)
-                        v = activation.apply(v)
-                        store8(v, dst + j)
-                    }
-                } else {
-                    for j in 0..<cols {
-                        let v = src[j] + (accumulate ? dst[j] : start[0])
-                        dst[j] = activation.apply(v)
-                    }
+            writeTile(tile, c: c, ldc: ldc, rows: rows, cols: cols, accumulate: accumulate, bias: bias,
+                      activation: activation)
+        }
+    }
+}
+
+extension GEMM {
+    /// Stores a 4×24 register tile (row-major in `tile`) into C: the first `rows` × `cols`, added to C or started
+    /// from the bias, then the activation.
+    @inline(__always)
+    static func writeTile(_ tile: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int,
+                          cols: Int, accumulate: Bool, bias: UnsafePointer<Float>?, activation: Activation) {
+        for r in 0..<rows {
+            let src = tile + r * 24, dst = c + r * ldc
+            let start: Vec8 = accumulate ? Vec8() : Vec8(repeating: bias?[r] ?? 0)
+            if cols == 24 {
+                for j in stride(from: 0, to: 24, by: 8) {
+                    store8(activation.apply(load8(src + j) + (accumulate ? load8(dst + j) : start)), dst + j)
                 }
+            } else {
+                for j in 0..<cols { dst[j] = activation.apply(src[j] + (accumulate ? dst[j] : start[0])) }
             }
         }
     }

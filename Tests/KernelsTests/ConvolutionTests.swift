@@ -47,9 +47,19 @@ final class ConvolutionTests: XCTestCase {
         cases.append((ConvGeometry(inChannels: 3, outChannels: 6, inHeight: 10, inWidth: 10, kernel: 7, pad: 3, padding: .reflect), 1))
         cases.append((ConvGeometry(inChannels: 2, outChannels: 3, inHeight: 6, inWidth: 5, kernel: 3, pad: 2, padding: .replicate), 1))
         cases.append((ConvGeometry(inChannels: 40, outChannels: 33, inHeight: 9, inWidth: 9, kernel: 3, pad: 1), 1))  // K > kc
+        // The direct (unpacked) path: stride 1, width ≥ 40, small depth; every padding mode, dilation, groups,
+        // widths that leave partial 24-pixel tiles.
+        cases.append((ConvGeometry(inChannels: 3, outChannels: 5, inHeight: 5, inWidth: 41, kernel: 3, pad: 1), 2))
+        cases.append((ConvGeometry(inChannels: 2, outChannels: 7, inHeight: 4, inWidth: 50, kernel: 3, pad: 1, padding: .reflect), 1))
+        cases.append((ConvGeometry(inChannels: 2, outChannels: 4, inHeight: 6, inWidth: 47, kernel: 5, pad: 2, padding: .replicate), 1))
+        cases.append((ConvGeometry(inChannels: 4, outChannels: 6, inHeight: 5, inWidth: 63, kernel: 3, pad: 2, dilation: 2, groups: 2), 1))
+        cases.append((ConvGeometry(inChannels: 3, outChannels: 4, inHeight: 3, inWidth: 45, kernel: 3), 1))   // no padding
+        cases.append((ConvGeometry(inChannels: 6, outChannels: 5, inHeight: 4, inWidth: 9, kernel: 1, groups: 1), 2))  // pointwise GEMM
         var asym = ConvGeometry(inChannels: 2, outChannels: 2, inHeight: 6, inWidth: 7, kernel: 3)
         asym.kernelWidth = 2; asym.padLeft = 1; asym.padBottom = 2; asym.strideX = 3
         cases.append((asym, 1))
+        XCTAssertTrue(Convolution.usesDirectPath(cases[10].0))
+        XCTAssertFalse(Convolution.usesDirectPath(cases[0].0))
         for (i, (g, batch)) in cases.enumerated() {
             let x = randoms(batch * g.inChannels * g.inHeight * g.inWidth, seed: UInt64(i + 1))
             let w = randoms(g.outChannels * g.depth, seed: UInt64(i + 100))

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs `tween bench engine` and Scripts/bench_torch.py alternately, RUNS times each at 1 and 2 threads, and prints
+# per-layer medians side by side (the host is noisy; alternating keeps both under the same conditions).
+#   Scripts/bench-engine.sh [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-3}
+out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
+for t in 1 2; do
+    for i in $(seq "$runs"); do
+        .build/release/tween bench engine --threads "$t" --json >> "$out/tween$t"
+        python3 Scripts/bench_torch.py --threads "$t" --json >> "$out/torch$t"
+    done
+done
+python3 - "$out" <<'PY'
+import json, statistics, sys
+d = sys.argv[1]
+def load(f): return [json.loads(l) for l in open(f"{d}/{f}")]
+for t in (1, 2):
+    tw, th = load(f"tween{t}"), load(f"torch{t}")
+    peak = statistics.median(r["peak_gflops"] for r in tw)
+    print(f"\n{t} thread(s); single-core FMA peak {peak:.1f} GFLOP/s (median); {th[0]['framework']}")
+    print(f"{'layer':<24}{'tween ms':>10}{'GFLOP/s':>9}{'% peak':>8}{'torch ms':>10}{'GFLOP/s':>9}{'ratio':>7}")
+    for i, l in enumerate(tw[0]["layers"]):
+        a = statistics.median(r["layers"][i]["ms"] for r in tw)
+        b = statistics.median(r["layers"][i]["ms"] for r in th)
+        g = statistics.median(r["layers"][i]["gflops"] for r in tw)
+        gt = statistics.median(r["layers"][i]["gflops"] for r in th)
+        print(f"{l['name']:<24}{a:10.2f}{g:9.1f}{100 * g / (peak * t):8.1f}{b:10.2f}{gt:9.1f}{b / a:7.2f}")
+PY

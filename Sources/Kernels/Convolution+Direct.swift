@@ -1,0 +1,116 @@
+import Foundation
+/// Stride-1 convolution without any packing of the input: the input is padded once, and the micro-kernel reads
+/// each tap's 24 output pixels straight from the padded input row (offset by the tap), so small layers
+/// (32 channels), where im2col packing costs as much as the arithmetic, run at the GEMM's speed.
+extension Convolution {
+    /// Whether `forward` takes the direct path for this geometry.
+    public static func usesDirectPath(_ g: ConvGeometry) -> Bool {
+        guard g.strideX == 1 && g.strideY == 1 && g.kernelHeight * g.kernelWidth > 1 else { return false }
+        if let v = directOverride { return v }
+        // Measured (tween bench engine, one thread): direct wins where the GEMM depth is small (3×3 from 32
+        // channels: 56 against 45 GFLOP/s; 7×7 from 6: 74–95 against 64) and loses from 64 channels up, where the
+        // taps' input rows no longer share L1 (58 against 77).
+        return g.outWidth >= 40 && g.depth <= 320
+    }
+    nonisolated(unsafe) static var directOverride: Bool? = ProcessInfo.processInfo.environment["TWEEN_CONV_DIRECT"].map { $0 == "1" }
+
+    /// Pads one group of one image into `dst`: [c][ih + pads][iw + pads], with `slack` floats after it so that a
+    /// tile reaching past the last row end stays inside the buffer.
+    static func padInput(_ x: UnsafePointer<Float>, channels: Int, _ g: ConvGeometry, into dst: UnsafeMutablePointer<Float>) {
+        let ph = g.inHeight + g.padTop + g.padBottom, pw = g.inWidth + g.padLeft + g.padRight
+        for c in 0..<channels {
+            let src = x + c * g.inHeight * g.inWidth, out = dst + c * ph * pw
+            for y in 0..<ph {
+                let row = out + y * pw
+                guard let sy = g.source(y - g.padTop, g.inHeight) else {
+                    row.update(repeating: 0, count: pw); continue
+                }
+                let s = src + sy * g.inWidth
+                for xx in 0..<g.padLeft { row[xx] = g.source(xx - g.padLeft, g.inWidth).map { s[$0] } ?? 0 }
+                (row + g.padLeft).update(from: s, count: g.inWidth)
+                for xx in (g.padLeft + g.inWidth)..<pw { row[xx] = g.source(xx - g.padLeft, g.inWidth).map { s[$0] } ?? 0 }
+            }
+        }
+    }
+
+    static func forwardDirect(input x: UnsafePointer<Float>, batch: Int, packedWeights: UnsafePointer<Float>,
+                              bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, geometry g: ConvGeometry,
+                              activation: Activation, pool: ThreadPool) {
+        let per = GEMM.packedASize(m: g.outPerGroup, k: g.depth)
+        let ph = g.inHeight + g.padTop + g.padBottom, pw = g.inWidth + g.padLeft + g.padRight
+        let slack = GEMM.nr + g.kernelWidth * g.dilationX
+        let padded = UnsafeMutablePointer<Float>.allocate(capacity: g.inPerGroup * ph * pw + slack)
+        defer { padded.deallocate() }
+        padded.update(repeating: 0, count: g.inPerGroup * ph * pw + slack)
+        let oh = g.outHeight, ow = g.outWidth, outPlane = oh * ow
+        let tilesPerRow = (ow + GEMM.nr - 1) / GEMM.nr
+        let mPanels = (g.outPerGroup + GEMM.mr - 1) / GEMM.mr
+        // Split over output rows, in groups so there are about 8 chunks per thread.
+        let rowsPerChunk = max(1, oh / max(1, pool.threads * 8))
+        let chunks = (oh + rowsPerChunk - 1) / rowsPerChunk
+        for n in 0..<batch {
+            for group in 0..<g.groups {
+                let image = x + (n * g.inChannels + group * g.inPerGroup) * g.inHeight * g.inWidth
+                padInput(image, channels: g.inPerGroup, g, into: padded)
+                let a = packedWeights + group * per
+                let out = y + (n * g.outChannels + group * g.outPerGroup) * outPlane
+                let b = bias.map { $0 + group * g.outPerGroup }
+                let (pAddr, oAddr) = (Int(bitPattern: padded), Int(bitPattern: out))
+                pool.parallelFor(chunks) { chunk in
+                    let padded = UnsafePointer<Float>(bitPattern: pAddr)!, out = UnsafeMutablePointer<Float>(bitPattern: oAddr)!
+                    for oy in (chunk * rowsPerChunk)..<min(oh, (chunk + 1) * rowsPerChunk) {
+                        for tile in 0..<tilesPerRow {
+                            let ox0 = tile * GEMM.nr, cols = min(GEMM.nr, ow - ox0)
+                            let origin = padded + oy * pw + ox0   // tap (0, 0) of pixel ox0
+                            for mp in 0..<mPanels {
+                                directKernel(g: g, planeSize: ph * pw, rowStride: pw, a: a + mp * GEMM.mr * g.depth,
+                                             origin: origin, c: out + mp * GEMM.mr * outPlane + oy * ow + ox0, ldc: outPlane,
+                                             rows: min(GEMM.mr, g.outPerGroup - mp * GEMM.mr), cols: cols,
+                                             bias: b.map { $0 + mp * GEMM.mr }, activation: activation)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func directKernel(g: ConvGeometry, planeSize: Int, rowStride: Int, a: UnsafePointer<Float>,
+                             origin: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int,
+                             bias: UnsafePointer<Float>?, activation: Activation) {
+        var c00 = Vec8(), c01 = Vec8(), c02 = Vec8()
+        var c10 = Vec8(), c11 = Vec8(), c12 = Vec8()
+        var c20 = Vec8(), c21 = Vec8(), c22 = Vec8()
+        var c30 = Vec8(), c31 = Vec8(), c32 = Vec8()
+        var pa = a
+        let kh = g.kernelHeight, kw = g.kernelWidth, dy = g.dilationY * rowStride, dx = g.dilationX
+        for ci in 0..<g.inPerGroup {
+            var rowPtr = origin + ci * planeSize
+            for _ in 0..<kh {
+                var pb = rowPtr
+                for _ in 0..<kw {
+                    let b0 = load8(pb), b1 = load8(pb + 8), b2 = load8(pb + 16)
+                    var s = Vec8(repeating: pa[0])
+                    c00.addProduct(s, b0); c01.addProduct(s, b1); c02.addProduct(s, b2)
+                    s = Vec8(repeating: pa[1])
+                    c10.addProduct(s, b0); c11.addProduct(s, b1); c12.addProduct(s, b2)
+                    s = Vec8(repeating: pa[2])
+                    c20.addProduct(s, b0); c21.addProduct(s, b1); c22.addProduct(s, b2)
+                    s = Vec8(repeating: pa[3])
+                    c30.addProduct(s, b0); c31.addProduct(s, b1); c32.addProduct(s, b2)
+                    pa += 4; pb += dx
+                }
+                rowPtr += dy
+            }
+        }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 96) { t in
+            let tile = t.baseAddress!
+            store8(c00, tile); store8(c01, tile + 8); store8(c02, tile + 16)
+            store8(c10, tile + 24); store8(c11, tile + 32); store8(c12, tile + 40)
+            store8(c20, tile + 48); store8(c21, tile + 56); store8(c22, tile + 64)
+            store8(c30, tile + 72); store8(c31, tile + 80); store8(c32, tile + 88)
+            GEMM.writeTile(tile, c: c, ldc: ldc, rows: rows, cols: cols, accumulate: false, bias: bias, activation: activation)
+        }
+    }
+}
