@@ -21,10 +21,15 @@ for t in (1, 2):
     peak = statistics.median(r["peak_gflops"] for r in tw)
     print(f"\n{t} thread(s); single-core FMA peak {peak:.1f} GFLOP/s (median); {th[0]['framework']}")
     print(f"{'layer':<24}{'tween ms':>10}{'GFLOP/s':>9}{'% peak':>8}{'torch ms':>10}{'GFLOP/s':>9}{'ratio':>7}")
-    for i, l in enumerate(tw[0]["layers"]):
-        a = statistics.median(r["layers"][i]["ms"] for r in tw)
-        b = statistics.median(r["layers"][i]["ms"] for r in th)
-        g = statistics.median(r["layers"][i]["gflops"] for r in tw)
-        gt = statistics.median(r["layers"][i]["gflops"] for r in th)
-        print(f"{l['name']:<24}{a:10.2f}{g:9.1f}{100 * g / (peak * t):8.1f}{b:10.2f}{gt:9.1f}{b / a:7.2f}")
+    def pick(runs, name, key):
+        return statistics.median(next(l[key] for l in r["layers"] if l["name"] == name) for r in runs)
+    torch_names = {l["name"] for l in th[0]["layers"]}
+    for l in tw[0]["layers"]:
+        n = l["name"]
+        a, g = pick(tw, n, "ms"), pick(tw, n, "gflops")
+        if n in torch_names:
+            b, gt = pick(th, n, "ms"), pick(th, n, "gflops")
+            print(f"{n:<24}{a:10.2f}{g:9.1f}{100 * g / (peak * t):8.1f}{b:10.2f}{gt:9.1f}{b / a:7.2f}")
+        else:
+            print(f"{n:<24}{a:10.2f}{g:9.1f}{100 * g / (peak * t):8.1f}{'—':>10}{'—':>9}{'—':>7}")
 PY

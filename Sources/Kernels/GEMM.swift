@@ -28,12 +28,12 @@ public enum GEMM {
         }
     }
 
-    /// C = A·B (+ bias, activation). `packedA` from `packA`; C row-major with leading dimension `ldc`.
+    /// C = A·B (+ bias, activation), or C += A·B with `accumulateIntoC`. `packedA` from `packA`; C row-major with leading dimension `ldc`.
     /// Work is split over the pool by column panels; every element is summed in the same order on any thread count.
     public static func multiply<Source: PanelSource>(m: Int, n: Int, k: Int, packedA: UnsafePointer<Float>, b: Source,
                                                      c: UnsafeMutablePointer<Float>, ldc: Int,
                                                      bias: UnsafePointer<Float>? = nil, activation: Activation = .none,
-                                                     pool: ThreadPool = .shared) {
+                                                     accumulateIntoC: Bool = false, pool: ThreadPool = .shared) {
         let panels = (n + nr - 1) / nr
         let mPanels = (m + mr - 1) / mr
         // About 8 chunks per thread, at least a few panels each so per-chunk overhead stays small.
@@ -55,7 +55,7 @@ public enum GEMM {
                         let rows = min(mr, m - mp * mr)
                         microKernel(kc: kcur, a: packedA + mp * mr * k + k0 * mr, b: panel,
                                     c: c + mp * mr * ldc + n0, ldc: ldc, rows: rows, cols: cols,
-                                    accumulate: k0 > 0, bias: bias.map { $0 + mp * mr },
+                                    accumulate: k0 > 0 || accumulateIntoC, bias: bias.map { $0 + mp * mr },
                                     activation: last ? activation : .none)
                     }
                     k0 += kcur

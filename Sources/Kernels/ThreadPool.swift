@@ -32,13 +32,14 @@ public final class ThreadPool: @unchecked Sendable {
     deinit { state.shutDown() }
 
     /// Calls `body(i)` for every i in 0..<chunks, spread over the pool; returns when all are done.
-    public func parallelFor(_ chunks: Int, _ body: (Int) -> Void) {
+    /// (`body` is escaping because a worker may still hold it for an instant after its last chunk.)
+    public func parallelFor(_ chunks: Int, _ body: @escaping (Int) -> Void) {
         if chunks <= 0 { return }
         if threads == 1 || chunks == 1 {
             for i in 0..<chunks { body(i) }
             return
         }
-        withoutActuallyEscaping(body) { state.run($0, chunks: chunks, helpers: threads - 1) }
+        state.run(body, chunks: chunks, helpers: threads - 1)
     }
 }
 

@@ -1,0 +1,58 @@
+import Kernels
+
+extension Tensor {
+    /// 2-D convolution of an NCHW input with weights [Cout][Cin/groups][kh][kw] and an optional bias [Cout].
+    public func conv2d(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
+                       groups: Int = 1, paddingMode: PaddingMode = .zeros) -> Tensor {
+        precondition(rank == 4 && weight.rank == 4, "conv2d takes NCHW input and 4-D weights")
+        let g = ConvGeometry(inChannels: shape[1], outChannels: weight.shape[0], inHeight: shape[2], inWidth: shape[3],
+                             kernel: weight.shape[2], stride: stride, pad: padding, dilation: dilation, groups: groups,
+                             padding: paddingMode)
+        return conv2d(weight, bias: bias, geometry: g)
+    }
+
+    /// Convolution with a full geometry (asymmetric kernels, strides and padding).
+    public func conv2d(_ weight: Tensor, bias: Tensor?, geometry g: ConvGeometry) -> Tensor {
+        precondition(shape[1] == g.inChannels && weight.shape == [g.outChannels, g.inPerGroup, g.kernelHeight, g.kernelWidth],
+                     "conv2d: input \(shape) and weights \(weight.shape) do not match")
+        let batch = shape[0]
+        var out = [Float](repeating: 0, count: batch * g.outChannels * g.outHeight * g.outWidth)
+        let packed = weight.data.withUnsafeBufferPointer { Convolution.packWeights($0.baseAddress!, g) }
+        data.withUnsafeBufferPointer { px in packed.withUnsafeBufferPointer { pw in out.withUnsafeMutableBufferPointer { po in
+            if let bias {
+                bias.data.withUnsafeBufferPointer { pb in
+                    Convolution.forward(input: px.baseAddress!, batch: batch, packedWeights: pw.baseAddress!,
+                                        bias: pb.baseAddress!, output: po.baseAddress!, geometry: g)
+                }
+            } else {
+                Convolution.forward(input: px.baseAddress!, batch: batch, packedWeights: pw.baseAddress!, bias: nil,
+                                    output: po.baseAddress!, geometry: g)
+            }
+        } } }
+        let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
+        return Tensor.result([batch, g.outChannels, g.outHeight, g.outWidth], out, inputs: inputs) { [self] gy in
+            var dx: Tensor? = nil, dw: Tensor? = nil, db: Tensor? = nil
+            if self.tracked {
+                var d = [Float](repeating: 0, count: self.count)
+                gy.data.withUnsafeBufferPointer { pg in weight.data.withUnsafeBufferPointer { pw in d.withUnsafeMutableBufferPointer { pd in
+                    Convolution.backwardInput(gradOutput: pg.baseAddress!, weights: pw.baseAddress!, batch: batch,
+                                              gradInput: pd.baseAddress!, geometry: g)
+                } } }
+                dx = Tensor(shape: self.shape, data: d)
+            }
+            if weight.tracked || (bias?.tracked ?? false) {
+                var w = [Float](repeating: 0, count: weight.count)
+                var b = [Float](repeating: 0, count: g.outChannels)
+                gy.data.withUnsafeBufferPointer { pg in self.data.withUnsafeBufferPointer { px in
+                    w.withUnsafeMutableBufferPointer { pw in b.withUnsafeMutableBufferPointer { pb in
+                        Convolution.backwardWeights(gradOutput: pg.baseAddress!, input: px.baseAddress!, batch: batch,
+                                                    gradWeights: pw.baseAddress!, gradBias: pb.baseAddress!, geometry: g)
+                    } }
+                } }
+                dw = Tensor(shape: weight.shape, data: w)
+                db = Tensor(shape: [g.outChannels], data: b)
+            }
+            return bias == nil ? [dx, dw] : [dx, dw, db]
+        }
+    }
+}

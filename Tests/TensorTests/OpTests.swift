@@ -1,0 +1,59 @@
+import XCTest
+@testable import Tensor
+@testable import Kernels
+
+final class OpTests: XCTestCase {
+    func testBroadcastingByHand() {
+        let a = Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6])
+        let b = Tensor(shape: [3], data: [10, 20, 30])
+        XCTAssertEqual((a + b).data, [11, 22, 33, 14, 25, 36])
+        let c = Tensor(shape: [2, 1], data: [2, 3])
+        XCTAssertEqual((a * c).data, [2, 4, 6, 12, 15, 18])
+        // The gradient of a broadcast operand sums over the stretched dimension.
+        let bb = Tensor(shape: [3], data: [10, 20, 30], requiresGrad: true)
+        (a + bb).sum().backward()
+        XCTAssertEqual(bb.grad?.data, [2, 2, 2])
+    }
+
+    func testElementwiseGradients() {
+        let a = randomTensor([2, 3, 4], seed: 1), b = randomTensor([3, 1], seed: 2)
+        checkGradients([a, b]) { $0[0] + $0[1] }
+        checkGradients([a, b]) { $0[0] - $0[1] }
+        checkGradients([a, b]) { $0[0] * $0[1] }
+        let positive = Tensor(shape: [3, 1], data: [1.5, 2, 0.7], requiresGrad: true)
+        checkGradients([a, positive]) { $0[0] / $0[1] }
+        checkGradients([a]) { $0[0].sigmoid() }
+        checkGradients([a]) { $0[0].tanh() }
+        checkGradients([a]) { ($0[0] * 3 + 1).squared() }
+        checkGradients([a]) { $0[0].exp().mean() }
+        checkGradients([a]) { $0[0].reshaped([6, 4]) }
+        // Kinks: keep samples away from 0 so the finite difference does not straddle one.
+        let away = Tensor(shape: [6], data: [-0.9, -0.4, -0.2, 0.3, 0.6, 0.8], requiresGrad: true)
+        checkGradients([away]) { $0[0].relu() }
+        checkGradients([away]) { $0[0].leakyReLU(0.1) }
+        checkGradients([away]) { $0[0].abs() }
+    }
+
+    func testConvolutionGradients() {
+        let x = randomTensor([2, 3, 6, 7], seed: 3), w = randomTensor([4, 3, 3, 3], seed: 4), b = randomTensor([4], seed: 5)
+        checkGradients([x, w, b]) { $0[0].conv2d($0[1], bias: $0[2], padding: 1) }
+        checkGradients([x, w]) { $0[0].conv2d($0[1], stride: 2, padding: 1) }
+        checkGradients([x, w]) { $0[0].conv2d($0[1], padding: 2, dilation: 2, paddingMode: .reflect) }
+        checkGradients([x, w]) { $0[0].conv2d($0[1], padding: 1, paddingMode: .replicate) }
+        let wg = randomTensor([4, 1, 3, 3], seed: 6)
+        let xg = randomTensor([1, 4, 5, 5], seed: 7)
+        checkGradients([xg, wg]) { $0[0].conv2d($0[1], padding: 1, groups: 4) }
+        // The direct path (width ≥ 40) and a depth past one K block.
+        let wide = randomTensor([1, 2, 3, 45], seed: 8), ww = randomTensor([3, 2, 3, 3], seed: 9)
+        checkGradients([wide, ww]) { $0[0].conv2d($0[1], padding: 1) }
+        let deep = randomTensor([1, 30, 4, 4], seed: 10), wd = randomTensor([2, 30, 3, 3], seed: 11)
+        checkGradients([deep, wd], atol: 5e-3) { $0[0].conv2d($0[1], padding: 1) }
+    }
+
+    func testInferenceModeRecordsNothing() {
+        let x = randomTensor([1, 2, 4, 4], seed: 1), w = randomTensor([2, 2, 3, 3], seed: 2)
+        let y = Tensor.inferenceMode { x.conv2d(w, padding: 1).relu() }
+        XCTAssertNil(y.backwardFunction)
+        XCTAssertTrue(y.parents.isEmpty)
+    }
+}
