@@ -57,3 +57,31 @@ final class OpTests: XCTestCase {
         XCTAssertTrue(y.parents.isEmpty)
     }
 }
+
+final class MovementAndSamplingGradientTests: XCTestCase {
+    func testGradients() {
+        let a = randomTensor([2, 3, 4, 5], seed: 1), b = randomTensor([2, 2, 4, 5], seed: 2)
+        checkGradients([a, b]) { Tensor.concat([$0[0], $0[1]]) }
+        checkGradients([a]) { $0[0].slice(axis: 1, 1..<3) }
+        checkGradients([randomTensor([1, 8, 3, 2], seed: 3)]) { $0[0].pixelShuffle(2) }
+        checkGradients([a]) { $0[0].avgPool(2) }
+        checkGradients([a]) { $0[0].resized(height: 7, width: 9, mode: .bilinear(alignCorners: false)) }
+        checkGradients([a]) { $0[0].resized(height: 3, width: 8, mode: .bilinear(alignCorners: true)) }
+        let x = randomTensor([1, 2, 5, 6], seed: 4), w = randomTensor([2, 3, 4, 4], seed: 5)
+        checkGradients([x, w]) { $0[0].convTranspose2d($0[1], stride: 2, padding: 1) }
+        // Warping: keep the flow away from integer positions, where bilinear weights have kinks.
+        let flow = Tensor(shape: [1, 2, 5, 6], data: (0..<60).map { Float($0 % 7) * 0.31 - 0.93 + 0.05 }, requiresGrad: true)
+        checkGradients([x, flow], eps: 1e-3, atol: 3e-3) { $0[0].warped(by: $0[1]) }
+        checkGradients([x, flow], eps: 1e-3, atol: 3e-3) { $0[0].warped(by: $0[1], padding: .zeros) }
+    }
+
+    func testWarpByHand() {
+        // Flow of +1 in x reads the right neighbour; at the right edge border padding repeats the last column.
+        let x = Tensor(shape: [1, 1, 1, 3], data: [1, 2, 3])
+        let flow = Tensor(shape: [1, 2, 1, 3], data: [1, 1, 1, 0, 0, 0])
+        XCTAssertEqual(x.warped(by: flow).data, [2, 3, 3])
+        XCTAssertEqual(x.warped(by: flow, padding: .zeros).data, [2, 3, 0])
+        let half = Tensor(shape: [1, 2, 1, 3], data: [0.5, 0.5, 0.5, 0, 0, 0])
+        XCTAssertEqual(x.warped(by: half, padding: .zeros).data, [1.5, 2.5, 1.5])
+    }
+}

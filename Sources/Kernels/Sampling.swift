@@ -1,0 +1,91 @@
+/// Bilinear sampling of NCHW planes at arbitrary pixel positions (backward warping), with PyTorch `grid_sample`
+/// semantics for the two padding modes, and its adjoints with respect to the input and to the positions.
+/// Positions are in pixels (x right, y down, sample centres at integers); `grid_sample`'s normalised grid is
+/// converted to this by the caller.
+public enum Sampling {
+    public enum Padding: Sendable, Equatable { case zeros, border }
+
+    @inline(__always)
+    static func corners(_ px: Float, _ py: Float, w: Int, h: Int, padding: Padding)
+        -> (x0: Int, y0: Int, fx: Float, fy: Float, gx: Float, gy: Float) {
+        var x = px, y = py, gx: Float = 1, gy: Float = 1
+        if padding == .border {
+            // Clamped coordinates carry no gradient where clamped (as PyTorch).
+            if x <= 0 { x = 0; gx = 0 } else if x >= Float(w - 1) { x = Float(w - 1); gx = 0 }
+            if y <= 0 { y = 0; gy = 0 } else if y >= Float(h - 1) { y = Float(h - 1); gy = 0 }
+        }
+        let x0 = Int(x.rounded(.down)), y0 = Int(y.rounded(.down))
+        return (x0, y0, x - Float(x0), y - Float(y0), gx, gy)
+    }
+
+    /// out[n][c][p] = input[n][c] sampled at (xs[n][p], ys[n][p]).
+    public static func forward(_ x: UnsafePointer<Float>, batch: Int, channels: Int, h: Int, w: Int,
+                               xs: UnsafePointer<Float>, ys: UnsafePointer<Float>, points: Int, padding: Padding,
+                               into y: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
+        let (xa, ya, pxa, pya) = (Int(bitPattern: x), Int(bitPattern: y), Int(bitPattern: xs), Int(bitPattern: ys))
+        pool.parallelFor(batch * channels) { plane in
+            let n = plane / channels
+            let src = UnsafePointer<Float>(bitPattern: xa)! + plane * h * w
+            let dst = UnsafeMutablePointer<Float>(bitPattern: ya)! + plane * points
+            let px = UnsafePointer<Float>(bitPattern: pxa)! + n * points, py = UnsafePointer<Float>(bitPattern: pya)! + n * points
+            for p in 0..<points {
+                let c = corners(px[p], py[p], w: w, h: h, padding: padding)
+                @inline(__always) func at(_ yy: Int, _ xx: Int) -> Float {
+                    (xx >= 0 && xx < w && yy >= 0 && yy < h) ? src[yy * w + xx] : 0
+                }
+                let top = at(c.y0, c.x0) + c.fx * (at(c.y0, c.x0 + 1) - at(c.y0, c.x0))
+                let bottom = at(c.y0 + 1, c.x0) + c.fx * (at(c.y0 + 1, c.x0 + 1) - at(c.y0 + 1, c.x0))
+                dst[p] = top + c.fy * (bottom - top)
+            }
+        }
+    }
+
+    /// dx (overwritten) and the gradient with respect to the positions (dxs, dys overwritten).
+    public static func backward(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, batch: Int, channels: Int,
+                                h: Int, w: Int, xs: UnsafePointer<Float>, ys: UnsafePointer<Float>, points: Int,
+                                padding: Padding, gradInput dx: UnsafeMutablePointer<Float>?,
+                                gradX dxs: UnsafeMutablePointer<Float>?, gradY dys: UnsafeMutablePointer<Float>?,
+                                pool: ThreadPool = .shared) {
+        let (ga, xa, da, pxa, pya) = (Int(bitPattern: dy), Int(bitPattern: x), Int(bitPattern: dx),
+                                      Int(bitPattern: xs), Int(bitPattern: ys))
+        if dx != nil {
+            pool.parallelFor(batch * channels) { plane in
+                let n = plane / channels
+                let g = UnsafePointer<Float>(bitPattern: ga)! + plane * points
+                let d = UnsafeMutablePointer<Float>(bitPattern: da)! + plane * h * w
+                let px = UnsafePointer<Float>(bitPattern: pxa)! + n * points, py = UnsafePointer<Float>(bitPattern: pya)! + n * points
+                d.update(repeating: 0, count: h * w)
+                for p in 0..<points {
+                    let c = corners(px[p], py[p], w: w, h: h, padding: padding), v = g[p]
+                    @inline(__always) func add(_ yy: Int, _ xx: Int, _ wt: Float) {
+                        if xx >= 0 && xx < w && yy >= 0 && yy < h { d[yy * w + xx] += wt * v }
+                    }
+                    add(c.y0, c.x0, (1 - c.fx) * (1 - c.fy)); add(c.y0, c.x0 + 1, c.fx * (1 - c.fy))
+                    add(c.y0 + 1, c.x0, (1 - c.fx) * c.fy); add(c.y0 + 1, c.x0 + 1, c.fx * c.fy)
+                }
+            }
+        }
+        guard let dxs, let dys else { return }
+        let (gxa, gya) = (Int(bitPattern: dxs), Int(bitPattern: dys))
+        pool.parallelFor(batch) { n in
+            let px = UnsafePointer<Float>(bitPattern: pxa)! + n * points, py = UnsafePointer<Float>(bitPattern: pya)! + n * points
+            let ox = UnsafeMutablePointer<Float>(bitPattern: gxa)! + n * points, oy = UnsafeMutablePointer<Float>(bitPattern: gya)! + n * points
+            for p in 0..<points {
+                let c = corners(px[p], py[p], w: w, h: h, padding: padding)
+                var sx: Float = 0, sy: Float = 0
+                for ch in 0..<channels {
+                    let plane = n * channels + ch
+                    let src = UnsafePointer<Float>(bitPattern: xa)! + plane * h * w
+                    let g = (UnsafePointer<Float>(bitPattern: ga)! + plane * points)[p]
+                    @inline(__always) func at(_ yy: Int, _ xx: Int) -> Float {
+                        (xx >= 0 && xx < w && yy >= 0 && yy < h) ? src[yy * w + xx] : 0
+                    }
+                    let v00 = at(c.y0, c.x0), v01 = at(c.y0, c.x0 + 1), v10 = at(c.y0 + 1, c.x0), v11 = at(c.y0 + 1, c.x0 + 1)
+                    sx += g * ((1 - c.fy) * (v01 - v00) + c.fy * (v11 - v10))
+                    sy += g * ((1 - c.fx) * (v10 - v00) + c.fx * (v11 - v01))
+                }
+                ox[p] = sx * c.gx; oy[p] = sy * c.gy
+            }
+        }
+    }
+}

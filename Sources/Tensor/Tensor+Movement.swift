@@ -1,0 +1,151 @@
+import Kernels
+
+extension Tensor {
+    /// Concatenation along `axis` (images: 1 for channels).
+    public static func concat(_ parts: [Tensor], axis: Int = 1) -> Tensor {
+        precondition(!parts.isEmpty)
+        let base = parts[0].shape
+        for p in parts { precondition(p.rank == base.count && (0..<base.count).allSatisfy { $0 == axis || p.shape[$0] == base[$0] },
+                                      "concat: shapes \(parts.map(\.shape)) differ off axis \(axis)") }
+        let outer = base[..<axis].reduce(1, *), inner = base[(axis + 1)...].reduce(1, *)
+        let sizes = parts.map { $0.shape[axis] }
+        var shape = base; shape[axis] = sizes.reduce(0, +)
+        var out = [Float](); out.reserveCapacity(shape.reduce(1, *))
+        for o in 0..<outer { for (p, s) in zip(parts, sizes) { out += p.data[(o * s * inner)..<((o + 1) * s * inner)] } }
+        return result(shape, out, inputs: parts) { g in
+            var grads: [Tensor?] = []
+            var offset = 0
+            for (p, s) in zip(parts, sizes) {
+                var d = [Float](); d.reserveCapacity(p.count)
+                for o in 0..<outer {
+                    let start = (o * shape[axis] + offset) * inner
+                    d += g.data[start..<(start + s * inner)]
+                }
+                grads.append(Tensor(shape: p.shape, data: d))
+                offset += s
+            }
+            return grads
+        }
+    }
+
+    /// Elements `range` along `axis`.
+    public func slice(axis: Int = 1, _ range: Range<Int>) -> Tensor {
+        let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *), n = shape[axis]
+        var newShape = shape; newShape[axis] = range.count
+        var out = [Float](); out.reserveCapacity(newShape.reduce(1, *))
+        for o in 0..<outer { out += data[((o * n + range.lowerBound) * inner)..<((o * n + range.upperBound) * inner)] }
+        return Tensor.result(newShape, out, inputs: [self]) { [shape] g in
+            var d = [Float](repeating: 0, count: shape.reduce(1, *))
+            for o in 0..<outer {
+                let src = o * range.count * inner, dst = (o * n + range.lowerBound) * inner
+                for i in 0..<(range.count * inner) { d[dst + i] = g.data[src + i] }
+            }
+            return [Tensor(shape: shape, data: d)]
+        }
+    }
+
+    /// Rearranges [N, C·r², H, W] into [N, C, H·r, W·r] (PyTorch `pixel_shuffle`).
+    public func pixelShuffle(_ r: Int) -> Tensor {
+        let (n, cr, h, w) = (shape[0], shape[1], shape[2], shape[3]), c = cr / (r * r)
+        precondition(c * r * r == cr, "pixel shuffle: channels \(cr) not divisible by \(r * r)")
+        // Output index ↔ input index map, used both ways.
+        func source(_ b: Int, _ ch: Int, _ y: Int, _ x: Int) -> Int {
+            ((b * cr + ch * r * r + (y % r) * r + (x % r)) * h + y / r) * w + x / r
+        }
+        let oh = h * r, ow = w * r
+        var out = [Float](repeating: 0, count: count)
+        var map = [Int](repeating: 0, count: count)
+        var i = 0
+        for b in 0..<n { for ch in 0..<c { for y in 0..<oh { for x in 0..<ow {
+            let s = source(b, ch, y, x); out[i] = data[s]; map[i] = s; i += 1
+        } } } }
+        return Tensor.result([n, c, oh, ow], out, inputs: [self]) { [shape] g in
+            var d = [Float](repeating: 0, count: g.count)
+            for j in 0..<g.count { d[map[j]] = g.data[j] }
+            return [Tensor(shape: shape, data: d)]
+        }
+    }
+
+    /// Average pooling over k×k windows with stride s (no padding).
+    public func avgPool(_ k: Int, stride s: Int? = nil) -> Tensor {
+        let s = s ?? k
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3]), oh = (h - k) / s + 1, ow = (w - k) / s + 1
+        var out = [Float](repeating: 0, count: n * c * oh * ow)
+        data.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
+            Pooling.average(px.baseAddress!, planes: n * c, h: h, w: w, kernel: k, stride: s, into: po.baseAddress!)
+        } }
+        return Tensor.result([n, c, oh, ow], out, inputs: [self]) { [shape] g in
+            var d = [Float](repeating: 0, count: shape.reduce(1, *))
+            let scale = 1 / Float(k * k)
+            for p in 0..<(n * c) { for r in 0..<oh { for q in 0..<ow {
+                let v = g.data[(p * oh + r) * ow + q] * scale
+                for i in 0..<k { for j in 0..<k { d[(p * h + r * s + i) * w + q * s + j] += v } }
+            } } }
+            return [Tensor(shape: shape, data: d)]
+        }
+    }
+
+    /// Max pooling over k×k windows with stride s (no padding); the gradient goes to each window's maximum.
+    public func maxPool(_ k: Int, stride s: Int? = nil) -> Tensor {
+        let s = s ?? k
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3]), oh = (h - k) / s + 1, ow = (w - k) / s + 1
+        var out = [Float](repeating: 0, count: n * c * oh * ow)
+        var arg = [Int32](repeating: 0, count: out.count)
+        data.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in arg.withUnsafeMutableBufferPointer { pa in
+            Pooling.max(px.baseAddress!, planes: n * c, h: h, w: w, kernel: k, stride: s, into: po.baseAddress!, argmax: pa.baseAddress!)
+        } } }
+        return Tensor.result([n, c, oh, ow], out, inputs: [self]) { [shape] g in
+            var d = [Float](repeating: 0, count: shape.reduce(1, *))
+            for p in 0..<(n * c) { for i in 0..<(oh * ow) { d[p * h * w + Int(arg[p * oh * ow + i])] += g.data[p * oh * ow + i] } }
+            return [Tensor(shape: shape, data: d)]
+        }
+    }
+
+    /// Transposed convolution (PyTorch `conv_transpose2d`): weights [Cin][Cout/groups][kh][kw].
+    public func convTranspose2d(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
+                                outputPadding: Int = 0, groups: Int = 1) -> Tensor {
+        precondition(rank == 4 && weight.rank == 4 && shape[1] == weight.shape[0])
+        let (n, cin, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let cout = weight.shape[1] * groups, k = weight.shape[2]
+        let oh = (h - 1) * stride - 2 * padding + k + outputPadding, ow = (w - 1) * stride - 2 * padding + k + outputPadding
+        // It is the adjoint of a convolution from the output's shape to the input's: same geometry, roles swapped.
+        var g = ConvGeometry(inChannels: cout, outChannels: cin, inHeight: oh, inWidth: ow, kernel: k, stride: stride,
+                             pad: padding, groups: groups)
+        g.padBottom = padding; g.padRight = padding
+        precondition(g.outHeight == h && g.outWidth == w, "conv_transpose2d: inconsistent sizes")
+        var out = [Float](repeating: 0, count: n * cout * oh * ow)
+        data.withUnsafeBufferPointer { px in weight.data.withUnsafeBufferPointer { pw in out.withUnsafeMutableBufferPointer { po in
+            Convolution.backwardInput(gradOutput: px.baseAddress!, weights: pw.baseAddress!, batch: n,
+                                      gradInput: po.baseAddress!, geometry: g)
+        } } }
+        if let bias {
+            let plane = oh * ow
+            for b in 0..<n { for c in 0..<cout { for i in 0..<plane { out[(b * cout + c) * plane + i] += bias.data[c] } } }
+        }
+        let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
+        return Tensor.result([n, cout, oh, ow], out, inputs: inputs) { [self] gy in
+            // d input = conv(gy, W); d W = correlation of gy with the input, as a convolution's weight gradient.
+            var dx = [Float](repeating: 0, count: self.count), dw = [Float](repeating: 0, count: weight.count)
+            var db = [Float](repeating: 0, count: cout)
+            let packed = weight.data.withUnsafeBufferPointer { Convolution.packWeights($0.baseAddress!, g) }
+            gy.data.withUnsafeBufferPointer { pg in
+                packed.withUnsafeBufferPointer { pw in dx.withUnsafeMutableBufferPointer { pd in
+                    Convolution.forward(input: pg.baseAddress!, batch: n, packedWeights: pw.baseAddress!, bias: nil,
+                                        output: pd.baseAddress!, geometry: g)
+                } }
+                self.data.withUnsafeBufferPointer { px in dw.withUnsafeMutableBufferPointer { pdw in
+                    Convolution.backwardWeights(gradOutput: px.baseAddress!, input: pg.baseAddress!, batch: n,
+                                                gradWeights: pdw.baseAddress!, gradBias: nil, geometry: g)
+                } }
+            }
+            let plane = oh * ow
+            for c in 0..<cout {
+                var s = 0.0
+                for b in 0..<n { for i in 0..<plane { s += Double(gy.data[(b * cout + c) * plane + i]) } }
+                db[c] = Float(s)
+            }
+            let grads: [Tensor?] = [Tensor(shape: self.shape, data: dx), Tensor(shape: weight.shape, data: dw)]
+            return bias == nil ? grads : grads + [Tensor(shape: [cout], data: db)]
+        }
+    }
+}

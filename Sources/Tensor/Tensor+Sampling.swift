@@ -1,0 +1,93 @@
+import Kernels
+
+extension Tensor {
+    /// Resizes an NCHW tensor to (height, width).
+    public func resized(height oh: Int, width ow: Int, mode: Resize.Mode) -> Tensor {
+        precondition(rank == 4)
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        var out = [Float](repeating: 0, count: n * c * oh * ow)
+        data.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
+            Resize.forward(px.baseAddress!, planes: n * c, h: h, w: w, into: po.baseAddress!, oh: oh, ow: ow, mode: mode)
+        } }
+        return Tensor.result([n, c, oh, ow], out, inputs: [self]) { g in
+            var d = [Float](repeating: 0, count: n * c * h * w)
+            g.data.withUnsafeBufferPointer { pg in d.withUnsafeMutableBufferPointer { pd in
+                Resize.backward(pg.baseAddress!, planes: n * c, oh: oh, ow: ow, into: pd.baseAddress!, h: h, w: w, mode: mode)
+            } }
+            return [Tensor(shape: [n, c, h, w], data: d)]
+        }
+    }
+
+    /// Samples an NCHW tensor at pixel positions xs, ys ([N][points] each, in one tensor [N, 2, points...]).
+    /// `positions` is the tensor the positions were computed from; `positionGrad` maps the positions' gradient
+    /// onto it.
+    func sampled(xs: Tensor, ys: Tensor, outShape: [Int], padding: Sampling.Padding, positions: Tensor,
+                 positionGrad: @escaping (Tensor, Tensor) -> Tensor) -> Tensor {
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let points = xs.count / n
+        var out = [Float](repeating: 0, count: n * c * points)
+        data.withUnsafeBufferPointer { px in xs.data.withUnsafeBufferPointer { sx in ys.data.withUnsafeBufferPointer { sy in
+            out.withUnsafeMutableBufferPointer { po in
+                Sampling.forward(px.baseAddress!, batch: n, channels: c, h: h, w: w, xs: sx.baseAddress!, ys: sy.baseAddress!,
+                                 points: points, padding: padding, into: po.baseAddress!)
+            }
+        } } }
+        return Tensor.result(outShape, out, inputs: [self, positions]) { [self] g in
+            var dIn = [Float](repeating: 0, count: self.count)
+            var dX = [Float](repeating: 0, count: n * points), dY = dX
+            g.data.withUnsafeBufferPointer { pg in self.data.withUnsafeBufferPointer { px in
+                xs.data.withUnsafeBufferPointer { sx in ys.data.withUnsafeBufferPointer { sy in
+                    dIn.withUnsafeMutableBufferPointer { pd in dX.withUnsafeMutableBufferPointer { gx in dY.withUnsafeMutableBufferPointer { gy in
+                        Sampling.backward(pg.baseAddress!, px.baseAddress!, batch: n, channels: c, h: h, w: w,
+                                          xs: sx.baseAddress!, ys: sy.baseAddress!, points: points, padding: padding,
+                                          gradInput: pd.baseAddress!, gradX: gx.baseAddress!, gradY: gy.baseAddress!)
+                    } } }
+                } }
+            } }
+            return [Tensor(shape: self.shape, data: dIn),
+                    positionGrad(Tensor(shape: xs.shape, data: dX), Tensor(shape: ys.shape, data: dY))]
+        }
+    }
+
+    /// Backward warping by a flow field [N, 2, H, W] in pixels (channel 0: x, channel 1: y): out(p) = self(p + flow(p)),
+    /// bilinear, with border or zero padding.
+    public func warped(by flow: Tensor, padding: Sampling.Padding = .border) -> Tensor {
+        precondition(rank == 4 && flow.shape == [shape[0], 2, shape[2], shape[3]], "warp: flow must be [N, 2, H, W]")
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        var xs = [Float](repeating: 0, count: n * h * w), ys = xs
+        for b in 0..<n { for y in 0..<h { for x in 0..<w {
+            let p = y * w + x
+            xs[b * h * w + p] = Float(x) + flow.data[(b * 2) * h * w + p]
+            ys[b * h * w + p] = Float(y) + flow.data[(b * 2 + 1) * h * w + p]
+        } } }
+        let tx = Tensor(shape: [n, h * w], data: xs), ty = Tensor(shape: [n, h * w], data: ys)
+        return sampled(xs: tx, ys: ty, outShape: [n, c, h, w], padding: padding, positions: flow) { gx, gy in
+            var d = [Float](repeating: 0, count: n * 2 * h * w)
+            for b in 0..<n {
+                for p in 0..<(h * w) { d[b * 2 * h * w + p] = gx.data[b * h * w + p]; d[(b * 2 + 1) * h * w + p] = gy.data[b * h * w + p] }
+            }
+            return Tensor(shape: [n, 2, h, w], data: d)
+        }
+    }
+
+    /// PyTorch `grid_sample` (bilinear): grid [N, Ho, Wo, 2] of normalised (x, y) in [−1, 1].
+    public func gridSampled(_ grid: Tensor, alignCorners: Bool, padding: Sampling.Padding = .zeros) -> Tensor {
+        precondition(rank == 4 && grid.rank == 4 && grid.shape[0] == shape[0] && grid.shape[3] == 2)
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let (oh, ow) = (grid.shape[1], grid.shape[2]), points = oh * ow
+        let sx: Float = alignCorners ? Float(w - 1) / 2 : Float(w) / 2
+        let sy: Float = alignCorners ? Float(h - 1) / 2 : Float(h) / 2
+        var xs = [Float](repeating: 0, count: n * points), ys = xs
+        for i in 0..<(n * points) {
+            let gx = grid.data[2 * i], gy = grid.data[2 * i + 1]
+            xs[i] = alignCorners ? (gx + 1) * sx : ((gx + 1) * Float(w) - 1) / 2
+            ys[i] = alignCorners ? (gy + 1) * sy : ((gy + 1) * Float(h) - 1) / 2
+        }
+        let tx = Tensor(shape: [n, points], data: xs), ty = Tensor(shape: [n, points], data: ys)
+        return sampled(xs: tx, ys: ty, outShape: [n, c, oh, ow], padding: padding, positions: grid) { gx, gy in
+            var d = [Float](repeating: 0, count: grid.count)
+            for i in 0..<(n * points) { d[2 * i] = gx.data[i] * sx; d[2 * i + 1] = gy.data[i] * sy }
+            return Tensor(shape: grid.shape, data: d)
+        }
+    }
+}
