@@ -151,6 +151,25 @@ extension Tensor {
 
     public func mean() -> Tensor { sum() * (1 / Float(count)) }
 
+    /// Sum over N, H and W of an NCHW tensor, as [1, C, 1, 1].
+    public func sum(keepingChannel: Bool) -> Tensor {
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        var s = [Double](repeating: 0, count: c)
+        for b in 0..<n { for ch in 0..<c {
+            let base = (b * c + ch) * h * w
+            for i in 0..<(h * w) { s[ch] += Double(data[base + i]) }
+        } }
+        return Tensor.result([1, c, 1, 1], s.map { Float($0) }, inputs: [self]) { [shape] g in
+            [Tensor(shape: g.shape, data: g.data).broadcast(to: shape)]
+        }
+    }
+
+    /// Untracked broadcast copy to a larger shape.
+    func broadcast(to target: [Int]) -> Tensor {
+        let (shape, out) = Tensor.binary(Tensor(zeros: target), self, { $1 })
+        return Tensor(shape: shape, data: out)
+    }
+
     /// The same values with another shape of the same size.
     public func reshaped(_ newShape: [Int]) -> Tensor {
         precondition(newShape.reduce(1, *) == count, "cannot reshape \(shape) to \(newShape)")

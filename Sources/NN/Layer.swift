@@ -1,0 +1,130 @@
+import Kernels
+import Tensor
+
+/// A network piece: maps a tensor to a tensor and owns named parameters. Names are PyTorch state-dict keys
+/// relative to the layer ("weight", "bias", "0.weight", …), so official checkpoints load without renaming.
+public protocol Layer: AnyObject {
+    func callAsFunction(_ x: Tensor) -> Tensor
+    /// Direct parameters and buffers of this layer, by key.
+    var ownTensors: [(String, Tensor)] { get }
+    /// Sub-layers, by key prefix.
+    var children: [(String, Layer)] { get }
+    /// Keys among `ownTensors` that are buffers (saved and loaded, not trained).
+    var bufferKeys: Set<String> { get }
+}
+
+extension Layer {
+    public var ownTensors: [(String, Tensor)] { [] }
+    public var children: [(String, Layer)] { [] }
+    public var bufferKeys: Set<String> { [] }
+
+    /// Every tensor of the layer tree with its full key, in a stable order.
+    public func stateDict(prefix: String = "") -> [(String, Tensor)] {
+        var out = ownTensors.map { (prefix + $0.0, $0.1) }
+        for (name, child) in children { out += child.stateDict(prefix: prefix + name + ".") }
+        return out
+    }
+
+    /// The trainable tensors (buffers such as batch-norm running statistics left out).
+    public func parameters(prefix: String = "") -> [(String, Tensor)] {
+        var out = ownTensors.filter { !bufferKeys.contains($0.0) }.map { (prefix + $0.0, $0.1) }
+        for (name, child) in children { out += child.parameters(prefix: prefix + name + ".") }
+        return out
+    }
+
+    /// Copies values from a checkpoint, checking every key and shape; all problems are reported in one error.
+    public func load(_ tensors: [String: Tensor], source: String = "checkpoint") throws {
+        let mine = stateDict()
+        var problems: [String] = []
+        let known = Set(mine.map(\.0))
+        for (key, t) in mine {
+            guard let src = tensors[key] else { problems.append("missing \(key) \(t.shape)"); continue }
+            if src.shape != t.shape { problems.append("\(key): shape \(src.shape) in the file, \(t.shape) in the model") }
+        }
+        for key in tensors.keys.sorted() where !known.contains(key) { problems.append("unexpected \(key) \(tensors[key]!.shape)") }
+        if !problems.isEmpty { throw LoadError(source: source, problems: problems) }
+        for (key, t) in mine { t.data = tensors[key]!.data }
+    }
+}
+
+public struct LoadError: Error, CustomStringConvertible {
+    public let source: String
+    public let problems: [String]
+    public var description: String {
+        "\(source): does not match the model (\(problems.count) problem\(problems.count == 1 ? "" : "s")): " + problems.joined(separator: "; ")
+    }
+}
+
+/// Deterministic parameter initialisation (Kaiming-uniform as PyTorch's default for conv layers).
+public struct Initializer {
+    var state: UInt64
+    public init(seed: UInt64) { state = seed &* 0x9E3779B97F4A7C15 | 1 }
+    public mutating func uniform(_ n: Int, bound: Float) -> [Float] {
+        (0..<n).map { _ in
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return (Float(state >> 40) / Float(1 << 24) * 2 - 1) * bound
+        }
+    }
+}
+
+public final class Conv2d: Layer {
+    public let weight: Tensor
+    public let bias: Tensor?
+    public let stride: Int, padding: Int, dilation: Int, groups: Int
+    public let paddingMode: PaddingMode
+
+    public init(_ cin: Int, _ cout: Int, kernel: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
+                groups: Int = 1, bias: Bool = true, paddingMode: PaddingMode = .zeros, init rng: inout Initializer) {
+        let fanIn = cin / groups * kernel * kernel, bound = 1 / Float(fanIn).squareRoot()
+        weight = Tensor(shape: [cout, cin / groups, kernel, kernel], data: rng.uniform(cout * fanIn, bound: bound), requiresGrad: true)
+        self.bias = bias ? Tensor(shape: [cout], data: rng.uniform(cout, bound: bound), requiresGrad: true) : nil
+        self.stride = stride; self.padding = padding; self.dilation = dilation; self.groups = groups
+        self.paddingMode = paddingMode
+    }
+
+    public var ownTensors: [(String, Tensor)] { [("weight", weight)] + (bias.map { [("bias", $0)] } ?? []) }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        x.conv2d(weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups, paddingMode: paddingMode)
+    }
+}
+
+public final class ConvTranspose2d: Layer {
+    public let weight: Tensor
+    public let bias: Tensor?
+    public let stride: Int, padding: Int
+
+    public init(_ cin: Int, _ cout: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true,
+                init rng: inout Initializer) {
+        let fan = cout * kernel * kernel, bound = 1 / Float(fan).squareRoot()
+        weight = Tensor(shape: [cin, cout, kernel, kernel], data: rng.uniform(cin * fan, bound: bound), requiresGrad: true)
+        self.bias = bias ? Tensor(shape: [cout], data: rng.uniform(cout, bound: bound), requiresGrad: true) : nil
+        self.stride = stride; self.padding = padding
+    }
+
+    public var ownTensors: [(String, Tensor)] { [("weight", weight)] + (bias.map { [("bias", $0)] } ?? []) }
+    public func callAsFunction(_ x: Tensor) -> Tensor { x.convTranspose2d(weight, bias: bias, stride: stride, padding: padding) }
+}
+
+/// An activation, pooling or resampling step with no parameters.
+public final class Function: Layer {
+    let body: (Tensor) -> Tensor
+    public init(_ body: @escaping (Tensor) -> Tensor) { self.body = body }
+    public func callAsFunction(_ x: Tensor) -> Tensor { body(x) }
+
+    public static func relu() -> Function { Function { $0.relu() } }
+    public static func leakyReLU(_ s: Float = 0.1) -> Function { Function { $0.leakyReLU(s) } }
+    public static func sigmoid() -> Function { Function { $0.sigmoid() } }
+    public static func avgPool(_ k: Int) -> Function { Function { $0.avgPool(k) } }
+    public static func upsample2x(alignCorners: Bool = false) -> Function {
+        Function { $0.resized(height: $0.shape[2] * 2, width: $0.shape[3] * 2, mode: .bilinear(alignCorners: alignCorners)) }
+    }
+}
+
+/// Layers applied in order; children are keyed "0", "1", … as in `torch.nn.Sequential`.
+public final class Sequential: Layer {
+    public let layers: [Layer]
+    public init(_ layers: [Layer]) { self.layers = layers }
+    public var children: [(String, Layer)] { layers.enumerated().map { ("\($0.offset)", $0.element) } }
+    public func callAsFunction(_ x: Tensor) -> Tensor { layers.reduce(x) { $1($0) } }
+}

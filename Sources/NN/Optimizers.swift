@@ -1,0 +1,82 @@
+import Foundation
+import Tensor
+
+/// Learning rate as a function of the step (0-based).
+public enum Schedule: Sendable {
+    case constant(Float)
+    /// Multiplied by `gamma` every `every` steps.
+    case step(Float, every: Int, gamma: Float)
+    /// Cosine decay from the base rate to `floor` over `steps`, after a linear warm-up.
+    case cosine(Float, steps: Int, warmup: Int = 0, floor: Float = 0)
+
+    public func rate(at step: Int) -> Float {
+        switch self {
+        case .constant(let lr): return lr
+        case .step(let lr, let every, let gamma): return lr * pow(gamma, Float(step / max(1, every)))
+        case .cosine(let lr, let steps, let warmup, let floor):
+            if step < warmup { return lr * Float(step + 1) / Float(warmup) }
+            let p = min(1, Float(step - warmup) / Float(max(1, steps - warmup)))
+            return floor + (lr - floor) * 0.5 * (1 + cos(.pi * p))
+        }
+    }
+}
+
+/// Adam (Kingma & Ba) and AdaMax, with L2 weight decay added to the gradient (PyTorch's `weight_decay`) or
+/// decoupled (AdamW).
+public final class Adam {
+    public enum Variant: Sendable { case adam, adamax }
+    public let parameters: [Tensor]
+    public var schedule: Schedule
+    public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float, decoupled: Bool, variant: Variant
+    public private(set) var step = 0
+    var m: [[Float]], v: [[Float]]
+
+    public init(_ parameters: [Tensor], schedule: Schedule, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
+                weightDecay: Float = 0, decoupled: Bool = false, variant: Variant = .adam) {
+        self.parameters = parameters; self.schedule = schedule; self.beta1 = beta1; self.beta2 = beta2; self.eps = eps
+        self.weightDecay = weightDecay; self.decoupled = decoupled; self.variant = variant
+        m = parameters.map { [Float](repeating: 0, count: $0.count) }; v = m
+    }
+
+    /// One update from the parameters' gradients (parameters without a gradient are left alone), then clears them.
+    public func update() {
+        let lr = schedule.rate(at: step)
+        step += 1
+        let c1 = 1 - pow(beta1, Float(step)), c2 = 1 - pow(beta2, Float(step))
+        for (i, p) in parameters.enumerated() {
+            guard let g = p.grad else { continue }
+            for j in 0..<p.count {
+                var grad = g.data[j]
+                if weightDecay != 0 && !decoupled { grad += weightDecay * p.data[j] }
+                m[i][j] = beta1 * m[i][j] + (1 - beta1) * grad
+                switch variant {
+                case .adam:
+                    v[i][j] = beta2 * v[i][j] + (1 - beta2) * grad * grad
+                    p.data[j] -= lr * (m[i][j] / c1) / ((v[i][j] / c2).squareRoot() + eps)
+                case .adamax:
+                    v[i][j] = max(beta2 * v[i][j], Swift.abs(grad) + eps)
+                    p.data[j] -= lr / c1 * m[i][j] / v[i][j]
+                }
+                if weightDecay != 0 && decoupled { p.data[j] -= lr * weightDecay * p.data[j] }
+            }
+            p.zeroGrad()
+        }
+    }
+
+    /// The optimiser's moments, for resumable checkpoints.
+    public var state: [String: Tensor] {
+        var out: [String: Tensor] = ["step": Tensor(scalar: Float(step))]
+        for i in 0..<parameters.count {
+            out["m.\(i)"] = Tensor(shape: [m[i].count], data: m[i]); out["v.\(i)"] = Tensor(shape: [v[i].count], data: v[i])
+        }
+        return out
+    }
+
+    public func restore(_ state: [String: Tensor]) {
+        step = Int(state["step"]?.data.first ?? 0)
+        for i in 0..<parameters.count {
+            if let t = state["m.\(i)"], t.count == m[i].count { m[i] = t.data }
+            if let t = state["v.\(i)"], t.count == v[i].count { v[i] = t.data }
+        }
+    }
+}

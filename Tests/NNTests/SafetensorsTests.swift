@@ -1,0 +1,69 @@
+import Foundation
+import XCTest
+@testable import NN
+@testable import Tensor
+
+final class SafetensorsTests: XCTestCase {
+    var scratch = ""
+    override func setUp() {
+        scratch = NSTemporaryDirectory() + "tween-st-\(getpid())-\(UUID().uuidString.prefix(6))"
+        try! FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: scratch) }
+
+    func testRoundTripsF32AndF16WithMetadata() throws {
+        let t = ["a.weight": Tensor(shape: [2, 3], data: [1, -2, 0.5, 3.25, 0, 65504]), "b": Tensor(shape: [1], data: [0.1])]
+        try Safetensors.write(t, to: scratch + "/x.safetensors", metadata: ["model": "test", "licence": "MIT"])
+        let back = try Safetensors.read(scratch + "/x.safetensors")
+        XCTAssertEqual(back.metadata, ["model": "test", "licence": "MIT"])
+        XCTAssertEqual(back.tensors["a.weight"]?.data, t["a.weight"]!.data)
+        XCTAssertEqual(back.tensors["a.weight"]?.shape, [2, 3])
+        try Safetensors.write(t, to: scratch + "/h.safetensors", dtype: .f16)
+        let half = try Safetensors.read(scratch + "/h.safetensors")
+        XCTAssertEqual(half.dtypes["b"], .f16)
+        XCTAssertEqual(half.tensors["a.weight"]?.data, [1, -2, 0.5, 3.25, 0, 65504])   // exactly representable
+        XCTAssertEqual(half.tensors["b"]!.data[0], 0.1, accuracy: 1e-4)
+    }
+
+    func testReadsBF16ByHand() throws {
+        // Header for one BF16 tensor [2]: 1.0 = 0x3F80, −2.0 = 0xC000.
+        let header = #"{"x":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}}"#
+        var d = Data(); var n = UInt64(header.utf8.count).littleEndian
+        d.append(Data(bytes: &n, count: 8)); d.append(header.data(using: .utf8)!); d.append(contentsOf: [0x80, 0x3F, 0x00, 0xC0])
+        XCTAssertEqual(try Safetensors.parse(d).tensors["x"]?.data, [1, -2])
+    }
+
+    func testMalformedFilesAreErrorsNotCrashes() throws {
+        let good = Safetensors.serialise(["w": Tensor(shape: [4], data: [1, 2, 3, 4])])
+        func problem(_ d: Data) -> String { do { _ = try Safetensors.parse(d, path: "f"); return "ok" } catch { return "\(error)" } }
+        XCTAssertEqual(problem(Data([1, 2, 3])), "f: not a safetensors file (too short)")
+        XCTAssertTrue(problem(good.prefix(good.count - 3)).contains("lies outside the file"), problem(good.prefix(good.count - 3)))
+        XCTAssertTrue(problem(good.prefix(20)).hasPrefix("f: truncated or not a safetensors file"))
+        var bad = good; bad[8] = 0x78   // "x" where the JSON object opens
+        XCTAssertTrue(problem(bad).contains("malformed"), problem(bad))
+        let i64 = #"{"x":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}"#
+        var d = Data(); var n = UInt64(i64.utf8.count).littleEndian
+        d.append(Data(bytes: &n, count: 8)); d.append(i64.data(using: .utf8)!); d.append(Data(count: 8))
+        XCTAssertEqual(problem(d), "f: tensor 'x' has unsupported dtype I64 (F32, F16, BF16 are read)")
+        // Every prefix of a valid file fails cleanly.
+        for cut in stride(from: 0, to: good.count, by: 3) { XCTAssertNotEqual(problem(good.prefix(cut)), "ok") }
+    }
+
+    func testLoadingChecksEveryNameAndShape() throws {
+        var rng = Initializer(seed: 1)
+        let model = Sequential([Conv2d(3, 4, kernel: 3, padding: 1, init: &rng), Function.relu(), Conv2d(4, 2, kernel: 1, init: &rng)])
+        XCTAssertEqual(model.stateDict().map(\.0), ["0.weight", "0.bias", "2.weight", "2.bias"])
+        var dict = Dictionary(uniqueKeysWithValues: model.stateDict().map { ($0.0, $0.1.detached()) })
+        dict["0.weight"] = Tensor(zeros: [4, 3, 5, 5])
+        dict["2.bias"] = nil
+        dict["extra"] = Tensor(zeros: [1])
+        XCTAssertThrowsError(try model.load(dict, source: "m.safetensors")) {
+            XCTAssertEqual("\($0)", "m.safetensors: does not match the model (3 problems): 0.weight: shape [4, 3, 5, 5] in the file, [4, 3, 3, 3] in the model; missing 2.bias [2]; unexpected extra [1]")
+        }
+        // A correct file loads, and the values arrive.
+        let saved = Dictionary(uniqueKeysWithValues: model.stateDict().map { ($0.0, Tensor(shape: $0.1.shape, data: $0.1.data.map { $0 + 1 })) })
+        try Safetensors.write(saved, to: scratch + "/m.safetensors")
+        try model.load(try Safetensors.read(scratch + "/m.safetensors").tensors)
+        XCTAssertEqual(model.stateDict()[1].1.data, saved["0.bias"]!.data)
+    }
+}

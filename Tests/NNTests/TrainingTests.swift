@@ -1,0 +1,80 @@
+import XCTest
+@testable import NN
+@testable import Tensor
+@testable import Kernels
+
+final class TrainingTests: XCTestCase {
+    /// A smooth random image: a few sinusoids.
+    func image(_ size: Int, seed: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: size * size)
+        for k in 0..<3 {
+            let fx = Float((seed * 7 + k * 3) % 5 + 1) * 0.35, fy = Float((seed * 3 + k * 5) % 4 + 1) * 0.3
+            let ph = Float((seed * 13 + k * 11) % 17) * 0.37
+            for y in 0..<size { for x in 0..<size { out[y * size + x] += sin(fx * Float(x) + fy * Float(y) + ph) / 3 } }
+        }
+        return out
+    }
+
+    /// A small CNN learns to estimate a global horizontal shift between two frames (the flow a warp needs):
+    /// deterministic data and initialisation, fixed steps, loss must fall from ≈0.5 to below 0.15.
+    func testLearnsAGlobalTranslation() {
+        let size = 12, batch = 4
+        var rng = Initializer(seed: 7)
+        let net = Sequential([
+            Conv2d(2, 12, kernel: 3, padding: 1, init: &rng), Function.leakyReLU(0.1),
+            Conv2d(12, 12, kernel: 3, padding: 1, init: &rng), Function.leakyReLU(0.1),
+            Conv2d(12, 1, kernel: 3, padding: 1, init: &rng),
+        ])
+        let optimiser = Adam(net.parameters().map(\.1), schedule: .cosine(3e-3, steps: 300, warmup: 10))
+        var first: Float = 0, last: Float = 0
+        for step in 0..<300 {
+            var pairs: [Float] = [], targets: [Float] = []
+            for b in 0..<batch {
+                let i = step * batch + b
+                let shift = Float((i * 37) % 21) / 10 - 1          // −1 … 1 pixels
+                let frame0 = Tensor(shape: [1, 1, size, size], data: image(size, seed: i % 50))
+                var flow = [Float](repeating: shift, count: size * size); flow += [Float](repeating: 0, count: size * size)
+                let frame1 = frame0.warped(by: Tensor(shape: [1, 2, size, size], data: flow))   // frame1(p) = frame0(p + s)
+                pairs += frame0.data + frame1.data
+                targets += [Float](repeating: shift, count: size * size)
+            }
+            let x = Tensor(shape: [batch, 2, size, size], data: pairs)
+            let t = Tensor(shape: [batch, 1, size, size], data: targets)
+            // The border pixels see padding; judge the interior.
+            let loss = Loss.l1(net(x).slice(axis: 2, 2..<(size - 2)), t.slice(axis: 2, 2..<(size - 2)))
+            loss.backward()
+            optimiser.update()
+            if step < 10 { first += loss.scalar / 10 }
+            if step >= 290 { last += loss.scalar / 10 }
+        }
+        XCTAssertGreaterThan(first, 0.3)
+        XCTAssertLessThan(last, 0.15, "loss \(first) → \(last)")
+    }
+
+    func testSchedulesAndAdamStep() {
+        XCTAssertEqual(Schedule.step(1, every: 10, gamma: 0.5).rate(at: 25), 0.25)
+        XCTAssertEqual(Schedule.cosine(1, steps: 10).rate(at: 0), 1)
+        XCTAssertEqual(Schedule.cosine(1, steps: 10, floor: 0.1).rate(at: 10), 0.1, accuracy: 1e-6)
+        XCTAssertEqual(Schedule.cosine(1, steps: 10, warmup: 4).rate(at: 1), 0.5)
+        // Adam's first step moves each parameter by lr·sign(grad) (bias-corrected m/√v = ±1).
+        let p = Tensor(shape: [2], data: [1, 1], requiresGrad: true)
+        (p * Tensor(shape: [2], data: [3, -0.5])).sum().backward()
+        let adam = Adam([p], schedule: .constant(0.1))
+        adam.update()
+        XCTAssertEqual(p.data[0], 0.9, accuracy: 1e-6); XCTAssertEqual(p.data[1], 1.1, accuracy: 1e-6)
+        XCTAssertNil(p.grad)
+    }
+
+    func testBatchNormNormalisesAndTracksRunningStatistics() {
+        let bn = BatchNorm2d(2)
+        let x = Tensor(shape: [2, 2, 1, 2], data: [1, 3, 10, 10, 5, 7, 10, 10], requiresGrad: true)
+        let y = bn(x)
+        // Channel 0 holds 1, 3, 5, 7: mean 4, variance 5.
+        XCTAssertEqual(y.data[0], -3 / (5 + 1e-5).squareRoot(), accuracy: 1e-5)
+        XCTAssertEqual(bn.runningMean.data[0], 0.4, accuracy: 1e-6)
+        XCTAssertEqual(bn.runningVar.data[0], 0.9 + 0.1 * 20 / 3, accuracy: 1e-5)   // unbiased 20/3
+        XCTAssertEqual(y.data[2], 0, accuracy: 1e-6)   // constant channel
+        bn.training = false
+        XCTAssertEqual(bn(Tensor(shape: [1, 2, 1, 1], data: [0.4, 1])).data[0], 0, accuracy: 1e-6)
+    }
+}
