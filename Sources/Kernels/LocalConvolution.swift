@@ -1,0 +1,208 @@
+/// Per-pixel ("adaptive") convolutions of the kernel-based interpolation models, on an input padded by K − 1:
+/// - separable (SepConv): out[c][y][x] = Σᵢ v[i][y][x] · Σⱼ h[j][y][x] · in[c][y+i][x+j];
+/// - dense (AdaConv):     out[c][y][x] = Σᵢⱼ k[i·K+j][y][x] · in[c][y+i][x+j].
+/// Both vectorise over x (kernels are stored [K][H][W], so each tap is a contiguous row) and sum the K outer terms
+/// with Kahan compensation, since 51 × 51 products are summed per output sample.
+public enum LocalConvolution {
+    /// in: [N][C][H+K−1][W+K−1]; v, h: [N][K][H][W]; out: [N][C][H][W].
+    public static func separable(_ input: UnsafePointer<Float>, vertical v: UnsafePointer<Float>,
+                                 horizontal hz: UnsafePointer<Float>, batch: Int, channels: Int, height h: Int,
+                                 width w: Int, kernel k: Int, into out: UnsafeMutablePointer<Float>,
+                                 pool: ThreadPool = .shared) {
+        let ph = h + k - 1, pw = w + k - 1
+        let (ia, va, ha, oa) = (Int(bitPattern: input), Int(bitPattern: v), Int(bitPattern: hz), Int(bitPattern: out))
+        pool.parallelFor(batch * h) { task in
+            let n = task / h, y = task % h
+            let vK = UnsafePointer<Float>(bitPattern: va)! + n * k * h * w + y * w
+            let hK = UnsafePointer<Float>(bitPattern: ha)! + n * k * h * w + y * w
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * w) { buf in
+                let row = buf.baseAddress!, sum = row + w, comp = sum + w
+                for c in 0..<channels {
+                    let plane = UnsafePointer<Float>(bitPattern: ia)! + (n * channels + c) * ph * pw
+                    sum.update(repeating: 0, count: w); comp.update(repeating: 0, count: w)
+                    for i in 0..<k {
+                        let src = plane + (y + i) * pw
+                        row.update(repeating: 0, count: w)
+                        for j in 0..<k {
+                            let hj = hK + j * h * w, s = src + j
+                            var x = 0
+                            while x + 8 <= w { store8(load8(row + x).addingProduct(load8(hj + x), load8(s + x)), row + x); x += 8 }
+                            while x < w { row[x] += hj[x] * s[x]; x += 1 }
+                        }
+                        // Kahan: sum += v_i · row, carrying the lost low-order part.
+                        let vi = vK + i * h * w
+                        var x = 0
+                        while x + 8 <= w {
+                            let term = load8(vi + x) * load8(row + x) - load8(comp + x)
+                            let s0 = load8(sum + x), t = s0 + term
+                            store8((t - s0) - term, comp + x); store8(t, sum + x); x += 8
+                        }
+                        while x < w {
+                            let term = vi[x] * row[x] - comp[x], t = sum[x] + term
+                            comp[x] = (t - sum[x]) - term; sum[x] = t; x += 1
+                        }
+                    }
+                    (UnsafeMutablePointer<Float>(bitPattern: oa)! + ((n * channels + c) * h + y) * w).update(from: sum, count: w)
+                }
+            }
+        }
+    }
+
+    /// Gradients of `separable` (each overwritten): input by scatter (one task per channel plane, so sums keep one
+    /// order), kernels by gather (one task per output row).
+    public static func separableBackward(_ g: UnsafePointer<Float>, input: UnsafePointer<Float>, vertical v: UnsafePointer<Float>,
+                                         horizontal hz: UnsafePointer<Float>, batch: Int, channels: Int, height h: Int,
+                                         width w: Int, kernel k: Int, gradInput: UnsafeMutablePointer<Float>,
+                                         gradVertical: UnsafeMutablePointer<Float>, gradHorizontal: UnsafeMutablePointer<Float>,
+                                         pool: ThreadPool = .shared) {
+        let ph = h + k - 1, pw = w + k - 1
+        let (ga, ia, va, ha) = (Int(bitPattern: g), Int(bitPattern: input), Int(bitPattern: v), Int(bitPattern: hz))
+        let (gia, gva, gha) = (Int(bitPattern: gradInput), Int(bitPattern: gradVertical), Int(bitPattern: gradHorizontal))
+        pool.parallelFor(batch * channels) { plane in
+            let n = plane / channels
+            let gp = UnsafePointer<Float>(bitPattern: ga)! + plane * h * w
+            let d = UnsafeMutablePointer<Float>(bitPattern: gia)! + plane * ph * pw
+            let vb = UnsafePointer<Float>(bitPattern: va)! + n * k * h * w, hb = UnsafePointer<Float>(bitPattern: ha)! + n * k * h * w
+            d.update(repeating: 0, count: ph * pw)
+            for y in 0..<h { for i in 0..<k { for j in 0..<k {
+                let dst = d + (y + i) * pw + j, vi = vb + i * h * w + y * w, hj = hb + j * h * w + y * w, gr = gp + y * w
+                for x in 0..<w { dst[x] += gr[x] * vi[x] * hj[x] }
+            } } }
+        }
+        pool.parallelFor(batch * h) { task in
+            let n = task / h, y = task % h
+            let vb = UnsafePointer<Float>(bitPattern: va)! + n * k * h * w, hb = UnsafePointer<Float>(bitPattern: ha)! + n * k * h * w
+            let dv = UnsafeMutablePointer<Float>(bitPattern: gva)! + n * k * h * w, dh = UnsafeMutablePointer<Float>(bitPattern: gha)! + n * k * h * w
+            for i in 0..<k { (dv + i * h * w + y * w).update(repeating: 0, count: w); (dh + i * h * w + y * w).update(repeating: 0, count: w) }
+            for c in 0..<channels {
+                let plane = UnsafePointer<Float>(bitPattern: ia)! + (n * channels + c) * ph * pw
+                let gr = UnsafePointer<Float>(bitPattern: ga)! + ((n * channels + c) * h + y) * w
+                for i in 0..<k {
+                    let src = plane + (y + i) * pw, vi = vb + i * h * w + y * w
+                    for j in 0..<k {
+                        let hj = hb + j * h * w + y * w, s = src + j
+                        let dvi = dv + i * h * w + y * w, dhj = dh + j * h * w + y * w
+                        for x in 0..<w {
+                            let gs = gr[x] * s[x]
+                            dvi[x] += gs * hj[x]; dhj[x] += gs * vi[x]
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// in: [N][C][H+K−1][W+K−1]; kernels: [N][K·K][H][W]; out: [N][C][H][W].
+    public static func dense(_ input: UnsafePointer<Float>, kernels kk: UnsafePointer<Float>, batch: Int, channels: Int,
+                             height h: Int, width w: Int, kernel k: Int, into out: UnsafeMutablePointer<Float>,
+                             pool: ThreadPool = .shared) {
+        let ph = h + k - 1, pw = w + k - 1
+        let (ia, ka, oa) = (Int(bitPattern: input), Int(bitPattern: kk), Int(bitPattern: out))
+        pool.parallelFor(batch * h) { task in
+            let n = task / h, y = task % h
+            let kb = UnsafePointer<Float>(bitPattern: ka)! + n * k * k * h * w + y * w
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * w) { buf in
+                let row = buf.baseAddress!, sum = row + w, comp = sum + w
+                for c in 0..<channels {
+                    let plane = UnsafePointer<Float>(bitPattern: ia)! + (n * channels + c) * ph * pw
+                    sum.update(repeating: 0, count: w); comp.update(repeating: 0, count: w)
+                    for i in 0..<k {
+                        row.update(repeating: 0, count: w)
+                        for j in 0..<k {
+                            let kij = kb + (i * k + j) * h * w, s = plane + (y + i) * pw + j
+                            for x in 0..<w { row[x] += kij[x] * s[x] }
+                        }
+                        for x in 0..<w {
+                            let term = row[x] - comp[x], t = sum[x] + term
+                            comp[x] = (t - sum[x]) - term; sum[x] = t
+                        }
+                    }
+                    (UnsafeMutablePointer<Float>(bitPattern: oa)! + ((n * channels + c) * h + y) * w).update(from: sum, count: w)
+                }
+            }
+        }
+    }
+
+    public static func denseBackward(_ g: UnsafePointer<Float>, input: UnsafePointer<Float>, kernels kk: UnsafePointer<Float>,
+                                     batch: Int, channels: Int, height h: Int, width w: Int, kernel k: Int,
+                                     gradInput: UnsafeMutablePointer<Float>, gradKernels: UnsafeMutablePointer<Float>,
+                                     pool: ThreadPool = .shared) {
+        let ph = h + k - 1, pw = w + k - 1
+        let (ga, ia, ka, gia, gka) = (Int(bitPattern: g), Int(bitPattern: input), Int(bitPattern: kk),
+                                      Int(bitPattern: gradInput), Int(bitPattern: gradKernels))
+        pool.parallelFor(batch * channels) { plane in
+            let n = plane / channels
+            let gp = UnsafePointer<Float>(bitPattern: ga)! + plane * h * w
+            let d = UnsafeMutablePointer<Float>(bitPattern: gia)! + plane * ph * pw
+            let kb = UnsafePointer<Float>(bitPattern: ka)! + n * k * k * h * w
+            d.update(repeating: 0, count: ph * pw)
+            for y in 0..<h { for t in 0..<(k * k) {
+                let dst = d + (y + t / k) * pw + t % k, kt = kb + t * h * w + y * w, gr = gp + y * w
+                for x in 0..<w { dst[x] += gr[x] * kt[x] }
+            } }
+        }
+        pool.parallelFor(batch * h) { task in
+            let n = task / h, y = task % h
+            let dk = UnsafeMutablePointer<Float>(bitPattern: gka)! + n * k * k * h * w
+            for t in 0..<(k * k) { (dk + t * h * w + y * w).update(repeating: 0, count: w) }
+            for c in 0..<channels {
+                let plane = UnsafePointer<Float>(bitPattern: ia)! + (n * channels + c) * ph * pw
+                let gr = UnsafePointer<Float>(bitPattern: ga)! + ((n * channels + c) * h + y) * w
+                for t in 0..<(k * k) {
+                    let s = plane + (y + t / k) * pw + t % k, dst = dk + t * h * w + y * w
+                    for x in 0..<w { dst[x] += gr[x] * s[x] }
+                }
+            }
+        }
+    }
+}
+
+/// Correlation (cost volume) of PWC-Net: out[n][(dy+d)·(2d+1) + dx+d][y][x] = (1/C) Σ_c a[c][y][x] · b[c][y+dy][x+dx],
+/// zero where (y+dy, x+dx) is outside.
+public enum Correlation {
+    public static func forward(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, batch: Int, channels: Int, height h: Int,
+                               width w: Int, maxDisplacement d: Int, into out: UnsafeMutablePointer<Float>,
+                               pool: ThreadPool = .shared) {
+        let side = 2 * d + 1, scale = 1 / Float(channels)
+        let (aa, ba, oa) = (Int(bitPattern: a), Int(bitPattern: b), Int(bitPattern: out))
+        pool.parallelFor(batch * side * side) { task in
+            let n = task / (side * side), disp = task % (side * side), dy = disp / side - d, dx = disp % side - d
+            let o = UnsafeMutablePointer<Float>(bitPattern: oa)! + task * h * w
+            o.update(repeating: 0, count: h * w)
+            for c in 0..<channels {
+                let pa = UnsafePointer<Float>(bitPattern: aa)! + (n * channels + c) * h * w
+                let pb = UnsafePointer<Float>(bitPattern: ba)! + (n * channels + c) * h * w
+                for y in max(0, -dy)..<min(h, h - dy) {
+                    let x0 = max(0, -dx), x1 = min(w, w - dx)
+                    let ra = pa + y * w, rb = pb + (y + dy) * w + dx, ro = o + y * w
+                    for x in x0..<max(x0, x1) { ro[x] += ra[x] * rb[x] }
+                }
+            }
+            for i in 0..<(h * w) { o[i] *= scale }
+        }
+    }
+
+    /// Gradients with respect to both feature maps (overwritten).
+    public static func backward(_ g: UnsafePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, batch: Int,
+                                channels: Int, height h: Int, width w: Int, maxDisplacement d: Int,
+                                gradA: UnsafeMutablePointer<Float>, gradB: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
+        let side = 2 * d + 1, scale = 1 / Float(channels)
+        let (ga, aa, ba, gaa, gba) = (Int(bitPattern: g), Int(bitPattern: a), Int(bitPattern: b), Int(bitPattern: gradA), Int(bitPattern: gradB))
+        pool.parallelFor(batch * channels) { plane in
+            let n = plane / channels
+            let pa = UnsafePointer<Float>(bitPattern: aa)! + plane * h * w, pb = UnsafePointer<Float>(bitPattern: ba)! + plane * h * w
+            let da = UnsafeMutablePointer<Float>(bitPattern: gaa)! + plane * h * w, db = UnsafeMutablePointer<Float>(bitPattern: gba)! + plane * h * w
+            da.update(repeating: 0, count: h * w); db.update(repeating: 0, count: h * w)
+            for disp in 0..<(side * side) {
+                let dy = disp / side - d, dx = disp % side - d
+                let gp = UnsafePointer<Float>(bitPattern: ga)! + (n * side * side + disp) * h * w
+                for y in max(0, -dy)..<min(h, h - dy) {
+                    for x in max(0, -dx)..<max(max(0, -dx), min(w, w - dx)) {
+                        let gv = gp[y * w + x] * scale, q = (y + dy) * w + x + dx
+                        da[y * w + x] += gv * pb[q]; db[q] += gv * pa[y * w + x]
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import XCTest
+@testable import Tensor
+@testable import Kernels
+
+final class LocalOpTests: XCTestCase {
+    func testSeparableAndDenseAgainstScalarReference() {
+        let (n, c, h, w, k) = (2, 3, 4, 11, 5)
+        let x = randomTensor([n, c, h + k - 1, w + k - 1], seed: 1, requiresGrad: false)
+        let v = randomTensor([n, k, h, w], seed: 2, requiresGrad: false), hz = randomTensor([n, k, h, w], seed: 3, requiresGrad: false)
+        let y = x.separableLocalConv(vertical: v, horizontal: hz)
+        // The separable filter is the dense one with kernel v_i·h_j.
+        var dense = [Float](repeating: 0, count: n * k * k * h * w)
+        for b in 0..<n { for i in 0..<k { for j in 0..<k { for p in 0..<(h * w) {
+            dense[((b * k * k) + i * k + j) * h * w + p] = v.data[(b * k + i) * h * w + p] * hz.data[(b * k + j) * h * w + p]
+        } } } }
+        let yd = x.denseLocalConv(kernels: Tensor(shape: [n, k * k, h, w], data: dense), size: k)
+        for b in 0..<n { for ch in 0..<c { for yy in 0..<h { for xx in 0..<w {
+            var s = 0.0
+            for i in 0..<k { for j in 0..<k {
+                let vi: Int = (b * k + i) * h * w + yy * w + xx
+                let hj: Int = (b * k + j) * h * w + yy * w + xx
+                let xi: Int = ((b * c + ch) * (h + k - 1) + yy + i) * (w + k - 1) + xx + j
+                let product: Double = Double(v.data[vi]) * Double(hz.data[hj])
+                s += product * Double(x.data[xi])
+            } }
+            let o = ((b * c + ch) * h + yy) * w + xx
+            XCTAssertEqual(y.data[o], Float(s), accuracy: 1e-5)    // 25 products of values in [-1, 1)
+            XCTAssertEqual(yd.data[o], Float(s), accuracy: 1e-5)
+        } } } }
+    }
+
+    func testLongSumsAreCompensated() {
+        // 51×51 taps of 0.1 × 0.1 on a constant 1: the exact sum is 26.01; naive float sums drift in the 5th digit.
+        let k = 51, w = 9
+        let x = Tensor(repeating: 1, shape: [1, 1, k, w + k - 1])
+        let v = Tensor(repeating: 0.1, shape: [1, k, 1, w]), hz = v
+        let y = x.separableLocalConv(vertical: v, horizontal: hz)
+        for value in y.data { XCTAssertEqual(value, 26.01, accuracy: 2e-5) }
+    }
+
+    func testCorrelationByHandAndReference() {
+        // One channel, 1×3: a = [1 2 3], b = [4 5 6], d = 1: displacement −1 reads the left neighbour.
+        let a = Tensor(shape: [1, 1, 1, 3], data: [1, 2, 3]), b = Tensor(shape: [1, 1, 1, 3], data: [4, 5, 6])
+        let c = a.correlation(b, maxDisplacement: 1)
+        XCTAssertEqual(c.shape, [1, 9, 1, 3])
+        // Channel (dy + 1)·3 + (dx + 1).
+        XCTAssertEqual(Array(c.data[0..<9]), [Float](repeating: 0, count: 9))   // dy = −1: outside
+        XCTAssertEqual(Array(c.data[9..<12]), [0, 8, 15])       // (dy, dx) = (0, −1)
+        XCTAssertEqual(Array(c.data[12..<15]), [4, 10, 18])     // (0, 0)
+        XCTAssertEqual(Array(c.data[15..<18]), [5, 12, 0])      // (0, +1)
+    }
+
+    func testSplattingByHand() {
+        let x = Tensor(shape: [1, 1, 1, 3], data: [1, 2, 3])
+        let right = Tensor(shape: [1, 2, 1, 3], data: [1, 1, 1, 0, 0, 0])
+        XCTAssertEqual(x.splatted(by: right).data, [0, 1, 2])          // 3 leaves the image
+        let half = Tensor(shape: [1, 2, 1, 3], data: [0.5, 0.5, 0.5, 0, 0, 0])
+        XCTAssertEqual(x.splatted(by: half).data, [0.5, 1.5, 2.5])
+        // Two samples landing on one pixel: average splatting takes their mean.
+        let collide = Tensor(shape: [1, 2, 1, 3], data: [1, 0, 0, 0, 0, 0])
+        let avg = x.averageSplatted(by: collide)
+        XCTAssertEqual(avg.data[1], 1.5, accuracy: 1e-6)
+        // Softmax splatting weighs by exp(Z): a much larger Z for sample 2 wins the pixel.
+        let z = Tensor(shape: [1, 1, 1, 3], data: [0, 10, 0])
+        XCTAssertEqual(x.softmaxSplatted(by: collide, metric: z).data[1], 2, accuracy: 1e-3)
+    }
+
+    func testGradients() {
+        let (k, h, w) = (3, 3, 10)
+        let x = randomTensor([1, 2, h + k - 1, w + k - 1], seed: 4)
+        let v = randomTensor([1, k, h, w], seed: 5), hz = randomTensor([1, k, h, w], seed: 6)
+        checkGradients([x, v, hz]) { $0[0].separableLocalConv(vertical: $0[1], horizontal: $0[2]) }
+        checkGradients([x, randomTensor([1, k * k, h, w], seed: 7)]) { $0[0].denseLocalConv(kernels: $0[1], size: k) }
+        let a = randomTensor([2, 3, 4, 5], seed: 8), b = randomTensor([2, 3, 4, 5], seed: 9)
+        checkGradients([a, b]) { $0[0].correlation($0[1], maxDisplacement: 2) }
+        // Splatting: flows away from integer positions (bilinear kinks).
+        let img = randomTensor([1, 2, 4, 5], seed: 10)
+        let flow = Tensor(shape: [1, 2, 4, 5], data: (0..<40).map { Float($0 % 9) * 0.23 - 0.909 }, requiresGrad: true)
+        checkGradients([img, flow], eps: 1e-3, atol: 3e-3) { $0[0].splatted(by: $0[1]) }
+        let z = randomTensor([1, 1, 4, 5], seed: 11)
+        checkGradients([img, flow, z], eps: 1e-3, atol: 5e-3, rtol: 5e-2) { $0[0].softmaxSplatted(by: $0[1], metric: $0[2]) }
+    }
+}
