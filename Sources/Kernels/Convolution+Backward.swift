@@ -25,25 +25,31 @@ struct ConvInputTransposedPanels: PanelSource {
 
     func pack(k0: Int, kc: Int, n0: Int, nr: Int, into dst: UnsafeMutablePointer<Float>) {
         let ow = g.outWidth, kh = g.kernelHeight, kw = g.kernelWidth, plane = g.inHeight * g.inWidth
-        withUnsafeTemporaryAllocation(of: (Int, Int, Int).self, capacity: GEMM.nr) { taps in
-            for j in 0..<nr {
-                let t = n0 + j
-                taps[j] = (t / (kh * kw), (t / kw) % kh, t % kw)
-            }
-            for kk in 0..<kc {
-                let p = k0 + kk, oy = p / ow, ox = p % ow
-                let d = dst + kk * GEMM.nr
-                for j in 0..<nr {
-                    let (c, ky, kx) = taps[j]
-                    let iy = oy * g.strideY - g.padTop + ky * g.dilationY
-                    let ix = ox * g.strideX - g.padLeft + kx * g.dilationX
-                    if let sy = g.source(iy, g.inHeight), let sx = g.source(ix, g.inWidth) {
-                        d[j] = input[c * plane + sy * g.inWidth + sx]
-                    } else {
-                        d[j] = 0
-                    }
+        // Pixels k0..<k0+kc in runs along output rows; each tap then reads a run from one input row.
+        var runs: [(q0: Int, q1: Int, oy: Int, ox0: Int)] = []
+        var q = 0
+        while q < kc {
+            let p = k0 + q, oy = p / ow, ox = p % ow, len = min(kc - q, ow - ox)
+            runs.append((q, q + len, oy, ox)); q += len
+        }
+        for j in 0..<GEMM.nr {
+            let d = dst + j
+            guard j < nr else { for q in 0..<kc { d[q * GEMM.nr] = 0 }; continue }
+            let t = n0 + j, c = t / (kh * kw), ky = (t / kw) % kh, kx = t % kw
+            let channel = input + c * plane
+            for run in runs {
+                let iy = run.oy * g.strideY - g.padTop + ky * g.dilationY
+                let ix0 = run.ox0 * g.strideX - g.padLeft + kx * g.dilationX
+                guard let sy = g.source(iy, g.inHeight) else {
+                    for q in run.q0..<run.q1 { d[q * GEMM.nr] = 0 }
+                    continue
                 }
-                for j in nr..<GEMM.nr { d[j] = 0 }
+                let row = channel + sy * g.inWidth, count = run.q1 - run.q0
+                if g.strideX == 1 && ix0 >= 0 && ix0 + count <= g.inWidth {
+                    for i in 0..<count { d[(run.q0 + i) * GEMM.nr] = row[ix0 + i] }
+                } else {
+                    for i in 0..<count { d[(run.q0 + i) * GEMM.nr] = g.source(ix0 + i * g.strideX, g.inWidth).map { row[$0] } ?? 0 }
+                }
             }
         }
     }
@@ -57,6 +63,22 @@ extension Convolution {
     public static func backwardInput(gradOutput dy: UnsafePointer<Float>, weights w: UnsafePointer<Float>, batch: Int,
                                      gradInput dx: UnsafeMutablePointer<Float>, geometry g: ConvGeometry,
                                      pool: ThreadPool = .shared) {
+        if let flipped = flippedGeometry(g) {
+            // Stride 1 with zero padding: dX is a convolution of dY with the weights flipped in space and
+            // transposed in channels, so it runs on the fast forward path without a col buffer.
+            let kh = g.kernelHeight, kw = g.kernelWidth, ci = g.inPerGroup, co = g.outPerGroup
+            var wt = [Float](repeating: 0, count: g.groups * ci * co * kh * kw)
+            for group in 0..<g.groups { for o in 0..<co { for i in 0..<ci { for y in 0..<kh { for x in 0..<kw {
+                let src = (((group * co + o) * ci + i) * kh + y) * kw + x
+                let dst = (((group * ci + i) * co + o) * kh + (kh - 1 - y)) * kw + (kw - 1 - x)
+                wt[dst] = w[src]
+            } } } } }
+            let packed = wt.withUnsafeBufferPointer { packWeights($0.baseAddress!, flipped) }
+            packed.withUnsafeBufferPointer { pw in
+                forward(input: dy, batch: batch, packedWeights: pw.baseAddress!, bias: nil, output: dx, geometry: flipped, pool: pool)
+            }
+            return
+        }
         let depth = g.depth, m = g.outPerGroup
         let outPlane = g.outHeight * g.outWidth, inPlane = g.inHeight * g.inWidth
         var packed = [Float](repeating: 0, count: GEMM.packedASize(m: depth, k: m) * g.groups)
@@ -89,13 +111,25 @@ extension Convolution {
                             let plane = UnsafeMutablePointer<Float>(bitPattern: tAddr)! + c * inPlane
                             for ky in 0..<kh { for kx in 0..<kw {
                                 let row = col + ((c * kh + ky) * kw + kx) * cols
-                                for q in 0..<cols {
-                                    let p = p0 + q, oy = p / ow, ox = p % ow
+                                // Walk the block's pixels a output row at a time.
+                                var q = 0
+                                while q < cols {
+                                    let p = p0 + q, oy = p / ow, ox0 = p % ow, len = min(cols - q, ow - ox0)
                                     let iy = oy * g.strideY - g.padTop + ky * g.dilationY
-                                    let ix = ox * g.strideX - g.padLeft + kx * g.dilationX
-                                    if let sy = g.source(iy, g.inHeight), let sx = g.source(ix, g.inWidth) {
-                                        plane[sy * g.inWidth + sx] += row[q]
+                                    if let sy = g.source(iy, g.inHeight) {
+                                        let target = plane + sy * g.inWidth, src = row + q
+                                        let ix0 = ox0 * g.strideX - g.padLeft + kx * g.dilationX
+                                        let ixLast = ix0 + (len - 1) * g.strideX
+                                        if ix0 >= 0 && ixLast < g.inWidth {
+                                            var t = target + ix0
+                                            for i in 0..<len { t.pointee += src[i]; t += g.strideX }
+                                        } else {
+                                            for i in 0..<len {
+                                                if let sx = g.source(ix0 + i * g.strideX, g.inWidth) { target[sx] += src[i] }
+                                            }
+                                        }
                                     }
+                                    q += len
                                 }
                             } }
                         }
@@ -104,6 +138,21 @@ extension Convolution {
                 }
             }
         }
+    }
+
+    /// The geometry of dX = conv(dY, flipped W) when the convolution has stride 1 and zero padding.
+    static func flippedGeometry(_ g: ConvGeometry) -> ConvGeometry? {
+        guard g.strideX == 1 && g.strideY == 1 && g.padding == .zeros else { return nil }
+        var f = g
+        f.inChannels = g.outChannels; f.outChannels = g.inChannels
+        f.inHeight = g.outHeight; f.inWidth = g.outWidth
+        f.padTop = g.dilationY * (g.kernelHeight - 1) - g.padTop
+        f.padBottom = g.dilationY * (g.kernelHeight - 1) - g.padBottom
+        f.padLeft = g.dilationX * (g.kernelWidth - 1) - g.padLeft
+        f.padRight = g.dilationX * (g.kernelWidth - 1) - g.padRight
+        guard f.padTop >= 0, f.padBottom >= 0, f.padLeft >= 0, f.padRight >= 0,
+              f.outHeight == g.inHeight, f.outWidth == g.inWidth else { return nil }
+        return f
     }
 
     /// dW (overwritten) and dBias (overwritten, if given) from dY and the input.

@@ -37,11 +37,11 @@ struct Bench: ParsableCommand {
         for layer in EngineLayers.all where filter.map({ layer.name.contains($0) }) ?? true {
             let ms = layer.measure(pool: pool, repeats: repeats)
             let gflops = layer.flops / (ms * 1e-3) / 1e9
-            let row = Row(name: layer.name, pass: "forward", ms: ms, gflops: gflops,
+            let row = Row(name: layer.name, pass: layer.pass, ms: ms, gflops: gflops,
                           percent_of_peak: 100 * gflops / (peak * Double(pool.threads)))
             rows.append(row)
             if !json {
-                print(layer.name.padding(toLength: 26, withPad: " ", startingAt: 0) + "forward  "
+                print(layer.name.padding(toLength: 26, withPad: " ", startingAt: 0) + layer.pass.padding(toLength: 9, withPad: " ", startingAt: 0)
                       + String(format: "%9.2f ms %8.1f GFLOP/s %6.1f%% of peak", ms, gflops, row.percent_of_peak))
             }
         }
@@ -53,8 +53,13 @@ struct Bench: ParsableCommand {
 /// The benchmark's layers, each with its FLOP count and a timed closure.
 struct EngineLayers {
     let name: String
+    var pass = "forward"
     let flops: Double
     let body: (ThreadPool) -> Void
+
+    init(name: String, pass: String = "forward", flops: Double, body: @escaping (ThreadPool) -> Void) {
+        self.name = name; self.pass = pass; self.flops = flops; self.body = body
+    }
 
     func measure(pool: ThreadPool, repeats: Int) -> Double {
         body(pool)   // warm-up
@@ -86,6 +91,60 @@ struct EngineLayers {
         }
     }
 
+    /// Both gradients of a convolution (input and weights + bias): twice the forward FLOPs.
+    static func convBackward(_ name: String, cin: Int, cout: Int, size: Int, kernel: Int) -> EngineLayers {
+        let g = ConvGeometry(inChannels: cin, outChannels: cout, inHeight: size, inWidth: size, kernel: kernel, pad: kernel / 2)
+        let x = buffer(cin * size * size), dy = buffer(cout * g.outHeight * g.outWidth), w = buffer(cout * g.depth)
+        let dx = buffer(cin * size * size), dw = buffer(cout * g.depth), db = buffer(cout)
+        return EngineLayers(name: name, pass: "backward", flops: 2 * g.flops) { pool in
+            Convolution.backwardInput(gradOutput: dy, weights: w, batch: 1, gradInput: dx, geometry: g, pool: pool)
+            Convolution.backwardWeights(gradOutput: dy, input: x, batch: 1, gradWeights: dw, gradBias: db, geometry: g, pool: pool)
+        }
+    }
+
+    static func buffer(_ n: Int) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
+        for i in 0..<n { p[i] = Float(i % 97) / 97 - 0.5 }
+        return p
+    }
+
+    /// Transposed 4×4 stride-2 convolution, 64 → 32 channels, 128² → 256² (the adjoint of a stride-2 convolution).
+    static func deconv() -> EngineLayers {
+        var g = ConvGeometry(inChannels: 32, outChannels: 64, inHeight: 256, inWidth: 256, kernel: 4, stride: 2, pad: 1)
+        g.padBottom = 1; g.padRight = 1
+        let x = buffer(64 * 128 * 128), w = buffer(64 * 32 * 16), y = buffer(32 * 256 * 256)
+        return EngineLayers(name: "deconv4x4s2_64_32_128", flops: g.flops) { pool in
+            Convolution.backwardInput(gradOutput: x, weights: w, batch: 1, gradInput: y, geometry: g, pool: pool)
+        }
+    }
+
+    static func upsample() -> EngineLayers {
+        let x = buffer(32 * 360 * 640), y = buffer(32 * 720 * 1280)
+        // 6 multiply-adds per output sample (two horizontal lerps, one vertical), counted as 2 FLOPs each.
+        return EngineLayers(name: "upsample2x_32_360x640", flops: 12 * 32 * 720 * 1280) { pool in
+            Resize.forward(x, planes: 32, h: 360, w: 640, into: y, oh: 720, ow: 1280, mode: .bilinear(alignCorners: false), pool: pool)
+        }
+    }
+
+    static func warp() -> EngineLayers {
+        let (h, w) = (720, 1280)
+        let x = buffer(3 * h * w), y = buffer(3 * h * w)
+        let xs = UnsafeMutablePointer<Float>.allocate(capacity: h * w), ys = UnsafeMutablePointer<Float>.allocate(capacity: h * w)
+        for r in 0..<h { for c in 0..<w { xs[r * w + c] = Float(c) + 3.3 * sin(Float(r) / 40); ys[r * w + c] = Float(r) - 2.7 * cos(Float(c) / 50) } }
+        return EngineLayers(name: "warp_3_720x1280", flops: 12 * 3 * Double(h * w)) { pool in
+            Sampling.forward(x, batch: 1, channels: 3, h: h, w: w, xs: xs, ys: ys, points: h * w, padding: .border, into: y, pool: pool)
+        }
+    }
+
+    static func sepconv() -> EngineLayers {
+        let (k, h, w) = (51, 256, 256)
+        let x = buffer(3 * (h + k - 1) * (w + k - 1)), v = buffer(k * h * w), hz = buffer(k * h * w), y = buffer(3 * h * w)
+        return EngineLayers(name: "sepconv51_3_256", flops: 2 * Double(3 * h * w) * Double(k * k + k)) { pool in
+            LocalConvolution.separable(x, vertical: v, horizontal: hz, batch: 1, channels: 3, height: h, width: w, kernel: k,
+                                       into: y, pool: pool)
+        }
+    }
+
     /// A plain matrix multiply of the same shape as a convolution's implicit GEMM: the micro-kernel's ceiling.
     static func gemm(_ name: String, m: Int, n: Int, k: Int) -> EngineLayers {
         let a = (0..<(m * k)).map { Float($0 % 89) / 890 }
@@ -108,6 +167,11 @@ struct EngineLayers {
          conv("conv3x3_256_256_32", cin: 256, cout: 256, size: 32, kernel: 3),
          conv("conv7x7_6_32_256", cin: 6, cout: 32, size: 256, kernel: 7),
          conv("conv1x1_64_64_128", cin: 64, cout: 64, size: 128, kernel: 1),
+         deconv(), upsample(), warp(), sepconv(),
+         convBackward("conv3x3_32_32_256", cin: 32, cout: 32, size: 256, kernel: 3),
+         convBackward("conv3x3_64_64_128", cin: 64, cout: 64, size: 128, kernel: 3),
+         convBackward("conv3x3_128_128_64", cin: 128, cout: 128, size: 64, kernel: 3),
+         convBackward("conv3x3_256_256_32", cin: 256, cout: 256, size: 32, kernel: 3),
          gemm("gemm_128_4096_1152", m: 128, n: 4096, k: 1152)]
     }
 }
