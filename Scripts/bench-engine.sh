@@ -20,16 +20,17 @@ for t in (1, 2):
     tw, th = load(f"tween{t}"), load(f"torch{t}")
     peak = statistics.median(r["peak_gflops"] for r in tw)
     print(f"\n{t} thread(s); single-core FMA peak {peak:.1f} GFLOP/s (median); {th[0]['framework']}")
-    print(f"{'layer':<24}{'tween ms':>10}{'GFLOP/s':>9}{'% peak':>8}{'torch ms':>10}{'GFLOP/s':>9}{'ratio':>7}")
-    def pick(runs, name, key):
-        return statistics.median(next(l[key] for l in r["layers"] if l["name"] == name) for r in runs)
-    torch_names = {l["name"] for l in th[0]["layers"]}
+    print(f"{'layer':<28}{'tween ms':>10}{'GFLOP/s':>9}{'% peak':>8}{'torch ms':>10}{'GFLOP/s':>9}{'ratio':>7}")
+    def pick(runs, name, pas, key):
+        return statistics.median(next(l[key] for l in r["layers"] if l["name"] == name and l["pass"] == pas) for r in runs)
+    torch_keys = {(l["name"], l["pass"]) for l in th[0]["layers"]}
     for l in tw[0]["layers"]:
-        n = l["name"]
-        a, g = pick(tw, n, "ms"), pick(tw, n, "gflops")
-        if n in torch_names:
-            b, gt = pick(th, n, "ms"), pick(th, n, "gflops")
-            print(f"{n:<24}{a:10.2f}{g:9.1f}{100 * g / (peak * t):8.1f}{b:10.2f}{gt:9.1f}{b / a:7.2f}")
+        n, ps = l["name"], l["pass"]
+        a, g = pick(tw, n, ps, "ms"), pick(tw, n, ps, "gflops")
+        label = f"{n} {ps[:3]}"
+        if (n, ps) in torch_keys:
+            b, gt = pick(th, n, ps, "ms"), pick(th, n, ps, "gflops")
+            print(f"{label:<28}{a:10.2f}{g:9.1f}{100 * g / (peak * t):8.1f}{b:10.2f}{gt:9.1f}{b / a:7.2f}")
         else:
-            print(f"{n:<24}{a:10.2f}{g:9.1f}{100 * g / (peak * t):8.1f}{'—':>10}{'—':>9}{'—':>7}")
+            print(f"{label:<28}{a:10.2f}{g:9.1f}{100 * g / (peak * t):8.1f}{'—':>10}{'—':>9}{'—':>7}")
 PY

@@ -23,20 +23,47 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     rows = []
+
+    def timed(fn):
+        fn()  # warm-up
+        times = []
+        for _ in range(args.repeats):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times) * 1e3
+
+    def row(name, pas, ms, flops):
+        rows.append({"name": name, "pass": pas, "ms": ms, "gflops": flops / (ms * 1e-3) / 1e9})
+
     with torch.inference_mode():
         for name, cin, cout, size, k in LAYERS:
             x = torch.randn(1, cin, size, size)
             w = torch.randn(cout, cin, k, k) * 0.05
             b = torch.randn(cout) * 0.01
-            F.conv2d(x, w, b, padding=k // 2)  # warm-up
-            times = []
-            for _ in range(args.repeats):
-                t0 = time.perf_counter()
-                F.conv2d(x, w, b, padding=k // 2)
-                times.append(time.perf_counter() - t0)
-            ms = statistics.median(times) * 1e3
-            flops = 2 * cout * size * size * cin * k * k
-            rows.append({"name": name, "pass": "forward", "ms": ms, "gflops": flops / (ms * 1e-3) / 1e9})
+            row(name, "forward", timed(lambda: F.conv2d(x, w, b, padding=k // 2)), 2 * cout * size * size * cin * k * k)
+        x = torch.randn(1, 64, 128, 128)
+        w = torch.randn(64, 32, 4, 4) * 0.05
+        row("deconv4x4s2_64_32_128", "forward", timed(lambda: F.conv_transpose2d(x, w, stride=2, padding=1)),
+            2 * 64 * 128 * 128 * 32 * 16)
+        x = torch.randn(1, 32, 360, 640)
+        row("upsample2x_32_360x640", "forward",
+            timed(lambda: F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)), 12 * 32 * 720 * 1280)
+        img = torch.randn(1, 3, 720, 1280)
+        ys, xs = torch.meshgrid(torch.arange(720.0), torch.arange(1280.0), indexing="ij")
+        gx = (xs + 3.3 * torch.sin(ys / 40)) / 1279 * 2 - 1
+        gy = (ys - 2.7 * torch.cos(xs / 50)) / 719 * 2 - 1
+        grid = torch.stack([gx, gy], dim=-1)[None]
+        row("warp_3_720x1280", "forward",
+            timed(lambda: F.grid_sample(img, grid, mode="bilinear", padding_mode="border", align_corners=True)), 12 * 3 * 720 * 1280)
+    for name, cin, cout, size, k in LAYERS[:4]:
+        x = torch.randn(1, cin, size, size, requires_grad=True)
+        w = (torch.randn(cout, cin, k, k) * 0.05).requires_grad_(True)
+        b = torch.zeros(cout, requires_grad=True)
+        y = F.conv2d(x, w, b, padding=k // 2)
+        g = torch.randn_like(y)
+        row(name, "backward", timed(lambda: torch.autograd.grad(y, (x, w, b), g, retain_graph=True)),
+            4 * cout * size * size * cin * k * k)
     if args.json:
         print(json.dumps({"framework": f"torch {torch.__version__}", "threads": args.threads, "layers": rows}))
     else:

@@ -40,27 +40,31 @@ public enum GEMM {
         let perChunk = max(1, min(8, panels / max(1, pool.threads * 8)))
         let chunks = (panels + perChunk - 1) / perChunk
         let cAddress = Int(bitPattern: c)
-        pool.parallelFor(chunks) { chunk in
-            let c = UnsafeMutablePointer<Float>(bitPattern: cAddress)!
-            let panel = UnsafeMutablePointer<Float>.allocate(capacity: kc * nr)
-            defer { panel.deallocate() }
-            for p in (chunk * perChunk)..<min(panels, (chunk + 1) * perChunk) {
-                let n0 = p * nr, cols = min(nr, n - n0)
-                var k0 = 0
-                while k0 < k {
-                    let kcur = min(kc, k - k0)
-                    b.pack(k0: k0, kc: kcur, n0: n0, nr: cols, into: panel)
-                    let last = k0 + kcur == k
-                    for mp in 0..<mPanels {
-                        let rows = min(mr, m - mp * mr)
-                        microKernel(kc: kcur, a: packedA + mp * mr * k + k0 * mr, b: panel,
-                                    c: c + mp * mr * ldc + n0, ldc: ldc, rows: rows, cols: cols,
-                                    accumulate: k0 > 0 || accumulateIntoC, bias: bias.map { $0 + mp * mr },
-                                    activation: last ? activation : .none)
+        // K blocks outermost (BLIS order): the M × kc block of A stays in L2 while every column panel streams past.
+        var k0 = 0
+        while k0 < k {
+            let kcur = min(kc, k - k0), first = k0 == 0, last = k0 + kcur == k
+            let blockStart = k0
+            pool.parallelFor(chunks) { chunk in
+                let c = UnsafeMutablePointer<Float>(bitPattern: cAddress)!
+                // 64-byte aligned, so no 32-byte load of the panel straddles a cache line.
+                let raw = UnsafeMutableRawPointer.allocate(byteCount: kc * nr * 4, alignment: 64)
+                defer { raw.deallocate() }
+                do {
+                    let panel = raw.bindMemory(to: Float.self, capacity: kc * nr)
+                    for p in (chunk * perChunk)..<min(panels, (chunk + 1) * perChunk) {
+                        let n0 = p * nr, cols = min(nr, n - n0)
+                        b.pack(k0: blockStart, kc: kcur, n0: n0, nr: cols, into: panel)
+                        for mp in 0..<mPanels {
+                            microKernel(kc: kcur, a: packedA + mp * mr * k + blockStart * mr, b: panel,
+                                        c: c + mp * mr * ldc + n0, ldc: ldc, rows: min(mr, m - mp * mr), cols: cols,
+                                        accumulate: !first || accumulateIntoC, bias: bias.map { $0 + mp * mr },
+                                        activation: last ? activation : .none)
+                        }
                     }
-                    k0 += kcur
                 }
             }
+            k0 += kcur
         }
     }
 
