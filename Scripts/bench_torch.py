@@ -68,7 +68,7 @@ def main():
         print(json.dumps({"framework": f"torch {torch.__version__}", "threads": args.threads, "layers": rows}))
     else:
         for r in rows:
-            print(f"{r['name']:<26}forward  {r['ms']:9.2f} ms {r['gflops']:8.1f} GFLOP/s")
+            print(f"{r['name']:<26}{r['pass']:<9}{r['ms']:9.2f} ms {r['gflops']:8.1f} GFLOP/s")
 
 if __name__ == "__main__":
     main()
