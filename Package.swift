@@ -45,8 +45,10 @@ let package = Package(
         ),
         .testTarget(name: "FramesTests", dependencies: ["Frames"], swiftSettings: simd),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: simd),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor", "Kernels"], swiftSettings: simd),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "Kernels"], swiftSettings: simd),
+        // Gradient checking shared by the engine's test targets.
+        .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport", swiftSettings: simd),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "Kernels", "TestSupport"], swiftSettings: simd),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "Kernels", "TestSupport"], swiftSettings: simd),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Frames"], swiftSettings: simd),
         .testTarget(name: "InterpolationTests", dependencies: ["Interpolation", "Models", "Frames"], swiftSettings: simd),
         .testTarget(name: "CLITests", dependencies: ["Media", "Frames"], swiftSettings: simd),

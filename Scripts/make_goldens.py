@@ -58,6 +58,12 @@ for align in (True, False):
         {"x": xp}, {"align_corners": align})
 add("nearest_7x11", lambda x: F.interpolate(x, size=(7, 11), mode="nearest"), {"x": xp})
 add("pixel_shuffle2", lambda x: F.pixel_shuffle(x, 2), {"x": rnd(1, 8, 3, 4)})
+xb = rnd(2, 3, 4, 5) * 2 + 0.5
+add("batch_norm_train", lambda x, weight, bias: F.batch_norm(x, None, None, weight, bias, training=True, eps=1e-5),
+    {"x": xb, "weight": rnd(3) + 1.5, "bias": rnd(3)})
+add("softmax_channels", lambda x: F.softmax(x, dim=1), {"x": rnd(2, 4, 3, 3) * 3})
+add("prelu", lambda x, weight: F.prelu(x, weight), {"x": rnd(1, 3, 4, 4), "weight": rnd(3) * 0.5})
+add("pad_reflect", lambda x: F.pad(x, (2, 1, 1, 2), mode="reflect"), {"x": rnd(1, 2, 4, 5)})
 
 with open("Fixtures/goldens/engine.json", "w") as f:
     json.dump({"torch": torch.__version__, "cases": cases}, f)

@@ -29,7 +29,7 @@ public struct ConvGeometry: Sendable, Equatable {
     public var flops: Double { 2 * Double(outChannels * outHeight * outWidth) * Double(depth) }
 
     /// The input row (or column) index that a padded position reads, or nil for a zero.
-    @inline(__always) func source(_ i: Int, _ n: Int) -> Int? {
+    @inline(__always) public func source(_ i: Int, _ n: Int) -> Int? {
         if i >= 0 && i < n { return i }
         switch padding {
         case .zeros: return nil

@@ -4,7 +4,8 @@ import Tensor
 /// Batch normalisation over N, H, W per channel: batch statistics while training (updating the running ones with
 /// `momentum`, PyTorch's convention), running statistics in inference.
 public final class BatchNorm2d: Layer {
-    public let weight: Tensor, bias: Tensor
+    /// Replaceable (a checkpoint or a test may supply its own tensors).
+    public var weight: Tensor, bias: Tensor
     public let runningMean: Tensor, runningVar: Tensor
     public let eps: Float, momentum: Float
     public var training = true

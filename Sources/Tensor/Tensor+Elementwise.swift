@@ -46,7 +46,28 @@ func forEachBroadcast(_ out: [Int], _ sa: [Int], _ sb: [Int], _ body: (Int, Int,
 }
 
 extension Tensor {
-    /// Elementwise binary op with broadcasting; `op` on whole vectors where the operands are contiguous.
+    /// Elementwise binary op: the SIMD kernels for equal shapes and for a per-channel operand ([1, C, 1, 1] or
+    /// [C, 1, 1] against NCHW), the general broadcasting loop otherwise.
+    static func binary(_ a: Tensor, _ b: Tensor, _ op: Elementwise.Binary, _ f: (Float, Float) -> Float) -> (shape: [Int], data: [Float]) {
+        if a.shape == b.shape {
+            var out = [Float](repeating: 0, count: a.count)
+            a.data.withUnsafeBufferPointer { pa in b.data.withUnsafeBufferPointer { pb in out.withUnsafeMutableBufferPointer { po in
+                Elementwise.binary(op, pa.baseAddress!, pb.baseAddress!, po.baseAddress!, count: po.count)
+            } } }
+            return (a.shape, out)
+        }
+        if a.rank == 4 && (b.shape == [1, a.shape[1], 1, 1] || b.shape == [a.shape[1], 1, 1]) {
+            var out = [Float](repeating: 0, count: a.count)
+            a.data.withUnsafeBufferPointer { pa in b.data.withUnsafeBufferPointer { pb in out.withUnsafeMutableBufferPointer { po in
+                Elementwise.perChannel(op, pa.baseAddress!, pb.baseAddress!, channels: a.shape[1], plane: a.shape[2] * a.shape[3],
+                                       planes: a.shape[0] * a.shape[1], po.baseAddress!)
+            } } }
+            return (a.shape, out)
+        }
+        return binary(a, b, f)
+    }
+
+    /// Elementwise binary op with general broadcasting.
     static func binary(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> (shape: [Int], data: [Float]) {
         if a.shape == b.shape {
             var out = [Float](repeating: 0, count: a.count)
@@ -80,26 +101,26 @@ extension Tensor {
     }
 
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        let (shape, out) = binary(a, b, +)
+        let (shape, out) = binary(a, b, .add, +)
         return result(shape, out, inputs: [a, b]) { g in [g.sum(toShape: a.shape), g.sum(toShape: b.shape)] }
     }
 
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        let (shape, out) = binary(a, b, -)
+        let (shape, out) = binary(a, b, .subtract, -)
         return result(shape, out, inputs: [a, b]) { g in [g.sum(toShape: a.shape), g.scaled(-1).sum(toShape: b.shape)] }
     }
 
     public static func * (a: Tensor, b: Tensor) -> Tensor {
-        let (shape, out) = binary(a, b, *)
+        let (shape, out) = binary(a, b, .multiply, *)
         return result(shape, out, inputs: [a, b]) { g in
-            let ga = Tensor.binary(g, b, *), gb = Tensor.binary(g, a, *)
+            let ga = Tensor.binary(g, b, .multiply, *), gb = Tensor.binary(g, a, .multiply, *)
             return [Tensor(shape: ga.shape, data: ga.data).sum(toShape: a.shape),
                     Tensor(shape: gb.shape, data: gb.data).sum(toShape: b.shape)]
         }
     }
 
     public static func / (a: Tensor, b: Tensor) -> Tensor {
-        let (shape, out) = binary(a, b, /)
+        let (shape, out) = binary(a, b, .divide, /)
         return result(shape, out, inputs: [a, b]) { g in
             let ga = Tensor.binary(g, b, /)
             // d(a/b)/db = −a/b²
@@ -131,12 +152,83 @@ extension Tensor {
         }
     }
 
-    public func relu() -> Tensor { unary({ max($0, 0) }, derivative: { x, _ in x > 0 ? 1 : 0 }) }
-    public func leakyReLU(_ slope: Float = 0.01) -> Tensor {
-        unary({ $0 > 0 ? $0 : $0 * slope }, derivative: { x, _ in x > 0 ? 1 : slope })
+    /// An activation through the SIMD kernel, with its derivative in terms of input x and output y.
+    func activation(_ f: Elementwise.Unary, derivative: @escaping (Float, Float) -> Float) -> Tensor {
+        var out = [Float](repeating: 0, count: count)
+        data.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
+            Elementwise.unary(f, px.baseAddress!, po.baseAddress!, count: po.count)
+        } }
+        return Tensor.result(shape, out, inputs: [self]) { [data] g in
+            var d = [Float](repeating: 0, count: out.count)
+            for i in 0..<d.count { d[i] = g.data[i] * derivative(data[i], out[i]) }
+            return [Tensor(shape: g.shape, data: d)]
+        }
     }
-    public func sigmoid() -> Tensor { unary({ 1 / (1 + Foundation.exp(-$0)) }, derivative: { _, y in y * (1 - y) }) }
-    public func tanh() -> Tensor { unary({ Foundation.tanh($0) }, derivative: { _, y in 1 - y * y }) }
+
+    public func relu() -> Tensor { activation(.relu, derivative: { x, _ in x > 0 ? 1 : 0 }) }
+    public func leakyReLU(_ slope: Float = 0.01) -> Tensor {
+        activation(.leakyReLU(slope), derivative: { x, _ in x > 0 ? 1 : slope })
+    }
+    public func sigmoid() -> Tensor { activation(.sigmoid, derivative: { _, y in y * (1 - y) }) }
+    public func tanh() -> Tensor { activation(.tanh, derivative: { _, y in 1 - y * y }) }
+
+    /// PReLU with one learned slope per channel (`slopes` [C]) on NCHW.
+    public func prelu(_ slopes: Tensor) -> Tensor {
+        let (n, c) = (shape[0], shape[1]), plane = count / (n * c)
+        precondition(slopes.count == c, "prelu: \(slopes.count) slopes for \(c) channels")
+        var out = [Float](repeating: 0, count: count)
+        data.withUnsafeBufferPointer { px in slopes.data.withUnsafeBufferPointer { ps in out.withUnsafeMutableBufferPointer { po in
+            Elementwise.prelu(px.baseAddress!, slopes: ps.baseAddress!, channels: c, plane: plane, planes: n * c, po.baseAddress!)
+        } } }
+        return Tensor.result(shape, out, inputs: [self, slopes]) { [data] g in
+            var dx = [Float](repeating: 0, count: data.count), ds = [Double](repeating: 0, count: c)
+            for p in 0..<(n * c) {
+                let s = slopes.data[p % c]
+                for i in (p * plane)..<((p + 1) * plane) {
+                    if data[i] > 0 { dx[i] = g.data[i] } else { dx[i] = g.data[i] * s; ds[p % c] += Double(g.data[i] * data[i]) }
+                }
+            }
+            return [Tensor(shape: g.shape, data: dx), Tensor(shape: slopes.shape, data: ds.map { Float($0) })]
+        }
+    }
+
+    /// Softmax over the channel axis of NCHW.
+    public func softmaxChannels() -> Tensor {
+        let (n, c) = (shape[0], shape[1]), plane = count / (n * c)
+        var out = [Float](repeating: 0, count: count)
+        data.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
+            Elementwise.softmaxChannels(px.baseAddress!, batch: n, channels: c, plane: plane, po.baseAddress!)
+        } }
+        return Tensor.result(shape, out, inputs: [self]) { g in
+            // dx = y ⊙ (g − Σ_c g·y)
+            var d = [Float](repeating: 0, count: out.count)
+            for b in 0..<n { for i in 0..<plane {
+                var dot: Float = 0
+                for ch in 0..<c { let o = (b * c + ch) * plane + i; dot += g.data[o] * out[o] }
+                for ch in 0..<c { let o = (b * c + ch) * plane + i; d[o] = out[o] * (g.data[o] - dot) }
+            } }
+            return [Tensor(shape: g.shape, data: d)]
+        }
+    }
+
+    /// Pads the two spatial axes of NCHW (zeros, replicate or reflect, as PyTorch's `F.pad`).
+    public func padded(top: Int, bottom: Int, left: Int, right: Int, mode: PaddingMode = .zeros) -> Tensor {
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        var g = ConvGeometry(inChannels: c, outChannels: c, inHeight: h, inWidth: w, kernel: 1, padding: mode)
+        g.padTop = top; g.padBottom = bottom; g.padLeft = left; g.padRight = right
+        let oh = h + top + bottom, ow = w + left + right
+        var map = [Int](repeating: -1, count: oh * ow)   // source offset within the plane, −1 for zero
+        for y in 0..<oh { for x in 0..<ow {
+            if let sy = g.source(y - top, h), let sx = g.source(x - left, w) { map[y * ow + x] = sy * w + sx }
+        } }
+        var out = [Float](repeating: 0, count: n * c * oh * ow)
+        for p in 0..<(n * c) { for i in 0..<(oh * ow) where map[i] >= 0 { out[p * oh * ow + i] = data[p * h * w + map[i]] } }
+        return Tensor.result([n, c, oh, ow], out, inputs: [self]) { [shape] gr in
+            var d = [Float](repeating: 0, count: shape.reduce(1, *))
+            for p in 0..<(n * c) { for i in 0..<(oh * ow) where map[i] >= 0 { d[p * h * w + map[i]] += gr.data[p * oh * ow + i] } }
+            return [Tensor(shape: shape, data: d)]
+        }
+    }
     public func abs() -> Tensor { unary({ Swift.abs($0) }, derivative: { x, _ in x > 0 ? 1 : (x < 0 ? -1 : 0) }) }
     public func squared() -> Tensor { unary({ $0 * $0 }, derivative: { x, _ in 2 * x }) }
     public func sqrt() -> Tensor { unary({ $0.squareRoot() }, derivative: { _, y in 0.5 / y }) }

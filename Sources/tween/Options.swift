@@ -1,5 +1,6 @@
 import ArgumentParser
 import Frames
+import Kernels
 import Media
 import Models
 
@@ -61,7 +62,16 @@ struct ProcessingOptions: ParsableArguments {
                                valueName: "threshold|off"))
     var sceneCut: String = "10"
 
+    @Option(name: .long, help: ArgumentHelp("Worker threads for the models (default: TWEEN_THREADS or all cores).", valueName: "N"))
+    var threads: Int?
+
+    /// Sizes the engine's pool before any model runs.
+    func applyThreads() {
+        if let threads { ThreadPool.configure(threads: threads) }
+    }
+
     func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         _ = try sceneCutThreshold()
         guard ModelRegistry.names.contains(model.lowercased()) else {
             throw ValidationError("unknown model '\(model)'; available: \(ModelRegistry.names.joined(separator: ", "))")

@@ -59,3 +59,42 @@ final class GEMMTests: XCTestCase {
         XCTAssertEqual(one, gemm(a, b, m: m, n: n, k: k, pool: ThreadPool(threads: 3)))
     }
 }
+
+final class ElementwiseTests: XCTestCase {
+    func testByHandAndAgainstScalarAtAwkwardSizes() {
+        var out = [Float](repeating: 0, count: 3)
+        Elementwise.binary(.subtract, [5, 7, 9], [1, 2, 3], &out, count: 3)
+        XCTAssertEqual(out, [4, 5, 6])
+        Elementwise.unary(.leakyReLU(0.5), [-2, 0, 3], &out, count: 3)
+        XCTAssertEqual(out, [-1, 0, 3])
+        for n in [1, 7, 9, 63, 100_003] {
+            let a = randoms(n, seed: UInt64(n)), b = randoms(n, seed: UInt64(n + 1)).map { $0 + 3 }
+            var o = [Float](repeating: 0, count: n)
+            for op in [Elementwise.Binary.add, .subtract, .multiply, .divide] {
+                Elementwise.binary(op, a, b, &o, count: n, pool: ThreadPool(threads: 2))
+                for i in 0..<n {
+                    let r: Float = op == .add ? a[i] + b[i] : op == .subtract ? a[i] - b[i] : op == .multiply ? a[i] * b[i] : a[i] / b[i]
+                    XCTAssertEqual(o[i], r)   // exact: the same single operation per element
+                }
+            }
+            for f in [Elementwise.Unary.relu, .leakyReLU(0.1), .sigmoid, .tanh] {
+                Elementwise.unary(f, a, &o, count: n)
+                for i in stride(from: 0, to: n, by: max(1, n / 97)) { XCTAssertEqual(o[i], Elementwise.apply(f, a[i]), accuracy: 1e-7) }
+            }
+        }
+    }
+
+    func testPerChannelPReLUAndSoftmax() {
+        var o = [Float](repeating: 0, count: 4)
+        Elementwise.perChannel(.multiply, [1, 2, 3, 4], [10, 100], channels: 2, plane: 2, planes: 2, &o)
+        XCTAssertEqual(o, [10, 20, 300, 400])
+        Elementwise.prelu([-1, 2, -3, 4], slopes: [0.5, 0.25], channels: 2, plane: 2, planes: 2, &o)
+        XCTAssertEqual(o, [-0.5, 2, -0.75, 4])
+        // Two channels at one pixel: logits 0 and ln 3 give 1/4 and 3/4; a huge logit does not overflow.
+        var s = [Float](repeating: 0, count: 2)
+        Elementwise.softmaxChannels([0, Float(log(3.0))], batch: 1, channels: 2, plane: 1, &s)
+        XCTAssertEqual(s[0], 0.25, accuracy: 1e-6); XCTAssertEqual(s[1], 0.75, accuracy: 1e-6)
+        Elementwise.softmaxChannels([1000, 0], batch: 1, channels: 2, plane: 1, &s)
+        XCTAssertEqual(s, [1, 0])
+    }
+}

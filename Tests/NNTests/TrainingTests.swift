@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 @testable import NN
 @testable import Tensor
 @testable import Kernels
@@ -76,5 +77,32 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(y.data[2], 0, accuracy: 1e-6)   // constant channel
         bn.training = false
         XCTAssertEqual(bn(Tensor(shape: [1, 2, 1, 1], data: [0.4, 1])).data[0], 0, accuracy: 1e-6)
+    }
+}
+
+final class LossTests: XCTestCase {
+    func testLossesByHandAndGradients() {
+        let a = Tensor(shape: [1, 1, 1, 2], data: [0, 1]), b = Tensor(shape: [1, 1, 1, 2], data: [1, 1])
+        XCTAssertEqual(Loss.l1(a, b).scalar, 0.5)
+        XCTAssertEqual(Loss.mse(a, b).scalar, 0.5)
+        XCTAssertEqual(Loss.charbonnier(a, b, eps: 0).scalar, 0.5, accuracy: 1e-6)
+        XCTAssertEqual(Loss.smoothness(Tensor(shape: [1, 1, 2, 2], data: [0, 1, 0, 1])).scalar, 1)
+        let img = randomTensor([1, 3, 9, 10], seed: 3, requiresGrad: false)
+        XCTAssertEqual(Loss.census(img, img).scalar, 0)
+        // Census ignores a brightness offset, unlike L1.
+        XCTAssertEqual(Loss.census(img, img + 0.3).scalar, 0, accuracy: 1e-6)
+        XCTAssertEqual(Loss.ssim(img, img).scalar, 0, accuracy: 1e-6)
+        let x = randomTensor([1, 3, 8, 9], seed: 4), y = randomTensor([1, 3, 8, 9], seed: 5)
+        checkGradients([x, y]) { [Loss.census($0[0], $0[1]), Loss.ssim($0[0], $0[1]), Loss.charbonnier($0[0], $0[1])].reduce(Tensor(scalar: 0)) { $0 + $1 } }
+    }
+}
+
+final class BatchNormGoldenTests: XCTestCase {
+    func testTrainingModeMatchesPyTorch() {
+        Goldens.check("batch_norm_train") { t in
+            let bn = BatchNorm2d(t["x"]!.shape[1])
+            bn.weight = t["weight"]!; bn.bias = t["bias"]!   // so their gradients are checked too
+            return bn(t["x"]!)
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import Tensor
 @testable import Kernels
 
@@ -7,39 +8,7 @@ import XCTest
 /// not need PyTorch). Forward and input gradients (for a fixed upstream gradient) agree to atol 1e-5 + rtol 1e-4:
 /// both sides compute in float32, in different summation orders.
 final class GoldenTests: XCTestCase {
-    struct Array_: Decodable { let shape: [Int]; let data: [Float] }
-    struct Case: Decodable {
-        let name: String
-        let inputs: [String: Array_]
-        let output: Array_
-        let upstream: [Float]
-        let grads: [String: [Float]]
-    }
-    struct File: Decodable { let torch: String; let cases: [Case] }
-
-    static let file: File = {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Fixtures/goldens/engine.json")
-        return try! JSONDecoder().decode(File.self, from: Data(contentsOf: path))
-    }()
-
-    func run(_ name: String, _ op: ([String: Tensor]) -> Tensor) {
-        guard let c = Self.file.cases.first(where: { $0.name == name }) else { return XCTFail("no golden \(name)") }
-        let inputs = c.inputs.mapValues { Tensor(shape: $0.shape, data: $0.data, requiresGrad: true) }
-        let out = op(inputs)
-        XCTAssertEqual(out.shape, c.output.shape, name)
-        guard out.shape == c.output.shape else { return }
-        for i in 0..<out.count {
-            XCTAssertEqual(out.data[i], c.output.data[i], accuracy: 1e-5 + 1e-4 * Swift.abs(c.output.data[i]), "\(name) output \(i)")
-        }
-        (out * Tensor(shape: out.shape, data: c.upstream)).sum().backward()
-        for (key, expected) in c.grads {
-            guard let g = inputs[key]?.grad else { XCTFail("\(name): no gradient for \(key)"); continue }
-            var worst: Float = 0
-            for i in 0..<expected.count { worst = max(worst, Swift.abs(g.data[i] - expected[i]) / (1e-5 + 1e-4 * Swift.abs(expected[i]))) }
-            XCTAssertLessThanOrEqual(worst, 1, "\(name) gradient of \(key): worst error \(worst)× the tolerance")
-        }
-    }
+    func run(_ name: String, _ op: ([String: Tensor]) -> Tensor) { Goldens.check(name, op) }
 
     func testConvolutions() {
         run("conv3x3_pad1") { $0["x"]!.conv2d($0["w"]!, bias: $0["b"]!, padding: 1) }
@@ -69,4 +38,13 @@ final class GoldenTests: XCTestCase {
         run("nearest_7x11") { $0["x"]!.resized(height: 7, width: 11, mode: .nearest) }
         run("pixel_shuffle2") { $0["x"]!.pixelShuffle(2) }
     }
+}
+
+extension GoldenTests {
+    func testActivationsAndPadding() {
+        run("softmax_channels") { $0["x"]!.softmaxChannels() }
+        run("prelu") { $0["x"]!.prelu($0["weight"]!) }
+        run("pad_reflect") { $0["x"]!.padded(top: 1, bottom: 2, left: 2, right: 1, mode: .reflect) }
+    }
+
 }

@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 @testable import Tensor
 @testable import Kernels
 
@@ -83,5 +84,22 @@ final class MovementAndSamplingGradientTests: XCTestCase {
         XCTAssertEqual(x.warped(by: flow, padding: .zeros).data, [2, 3, 0])
         let half = Tensor(shape: [1, 2, 1, 3], data: [0.5, 0.5, 0.5, 0, 0, 0])
         XCTAssertEqual(x.warped(by: half, padding: .zeros).data, [1.5, 2.5, 1.5])
+    }
+}
+
+final class MoreGradientTests: XCTestCase {
+    func testPReLUSoftmaxPaddingAndPerChannelBroadcast() {
+        let away = Tensor(shape: [1, 2, 1, 3], data: [-0.9, 0.4, -0.2, 0.3, -0.6, 0.8], requiresGrad: true)
+        checkGradients([away, Tensor(shape: [2], data: [0.25, 0.1], requiresGrad: true)]) { $0[0].prelu($0[1]) }
+        let x = randomTensor([2, 4, 3, 3], seed: 1)
+        checkGradients([x]) { $0[0].softmaxChannels() }
+        for mode in [PaddingMode.zeros, .replicate, .reflect] {
+            checkGradients([x]) { $0[0].padded(top: 1, bottom: 2, left: 2, right: 0, mode: mode) }
+        }
+        checkGradients([x, randomTensor([1, 4, 1, 1], seed: 2)]) { $0[0] * $0[1] + $0[1] }
+        checkGradients([x, Tensor(shape: [4, 1, 1], data: [1.5, 2, 0.7, 1.1], requiresGrad: true)]) { $0[0] / $0[1] - $0[1] }
+        // Reflect padding by hand: [1 2 3] padded by 2 on the left reads 3 2 | 1 2 3.
+        let r = Tensor(shape: [1, 1, 1, 3], data: [1, 2, 3]).padded(top: 0, bottom: 0, left: 2, right: 1, mode: .reflect)
+        XCTAssertEqual(r.data, [3, 2, 1, 2, 3, 2])
     }
 }

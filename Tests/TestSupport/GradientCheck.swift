@@ -1,8 +1,7 @@
 import XCTest
-@testable import Tensor
-@testable import Kernels
+import Tensor
 
-func randomTensor(_ shape: [Int], seed: UInt64, requiresGrad: Bool = true) -> Tensor {
+public func randomTensor(_ shape: [Int], seed: UInt64, requiresGrad: Bool = true) -> Tensor {
     var s = seed &* 6364136223846793005 &+ 1442695040888963407
     let n = shape.reduce(1, *)
     let data: [Float] = (0..<n).map { _ in
@@ -14,7 +13,7 @@ func randomTensor(_ shape: [Int], seed: UInt64, requiresGrad: Bool = true) -> Te
 
 /// Compares every input's analytic gradient of Σ f(inputs)·r (r a fixed random projection) with central
 /// finite differences in double-checked float: |analytic − numeric| ≤ atol + rtol·|numeric|.
-func checkGradients(_ inputs: [Tensor], eps: Float = 1e-2, atol: Float = 2e-3, rtol: Float = 2e-2,
+public func checkGradients(_ inputs: [Tensor], eps: Float = 1e-2, atol: Float = 2e-3, rtol: Float = 2e-2,
                     file: StaticString = #filePath, line: UInt = #line, _ f: ([Tensor]) -> Tensor) {
     let probe = f(inputs)
     let r = randomTensor(probe.shape, seed: 99, requiresGrad: false)

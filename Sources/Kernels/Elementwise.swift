@@ -1,0 +1,120 @@
+import Foundation
+
+/// Elementwise kernels on contiguous buffers, written once against `Vec8` with a scalar tail, threaded in chunks
+/// for large arrays. Broadcasting is handled by the caller as runs of these (a per-channel operand is a run per
+/// plane).
+public enum Elementwise {
+    public enum Binary: Sendable { case add, subtract, multiply, divide }
+    public enum Unary: Sendable, Equatable { case relu, leakyReLU(Float), sigmoid, tanh }
+
+    /// Below this many elements the work stays on the calling thread (a split costs more than it saves).
+    static let parallelThreshold = 1 << 16
+    static let chunk = 1 << 14
+
+    @inline(__always)
+    static func chunks(_ n: Int, pool: ThreadPool, _ body: @escaping (Int, Int) -> Void) {
+        if n < parallelThreshold || pool.threads == 1 { body(0, n); return }
+        let count = (n + chunk - 1) / chunk
+        pool.parallelFor(count) { i in body(i * chunk, min(n, (i + 1) * chunk)) }
+    }
+
+    /// out = a ∘ b (same length); `b` may alias nothing, `out` may alias `a`.
+    public static func binary(_ op: Binary, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                              _ out: UnsafeMutablePointer<Float>, count n: Int, pool: ThreadPool = .shared) {
+        let (aa, ba, oa) = (Int(bitPattern: a), Int(bitPattern: b), Int(bitPattern: out))
+        chunks(n, pool: pool) { lo, hi in
+            let a = UnsafePointer<Float>(bitPattern: aa)!, b = UnsafePointer<Float>(bitPattern: ba)!
+            let o = UnsafeMutablePointer<Float>(bitPattern: oa)!
+            var i = lo
+            switch op {
+            case .add: while i + 8 <= hi { store8(load8(a + i) + load8(b + i), o + i); i += 8 }
+            case .subtract: while i + 8 <= hi { store8(load8(a + i) - load8(b + i), o + i); i += 8 }
+            case .multiply: while i + 8 <= hi { store8(load8(a + i) * load8(b + i), o + i); i += 8 }
+            case .divide: while i + 8 <= hi { store8(load8(a + i) / load8(b + i), o + i); i += 8 }
+            }
+            while i < hi {
+                switch op {
+                case .add: o[i] = a[i] + b[i]
+                case .subtract: o[i] = a[i] - b[i]
+                case .multiply: o[i] = a[i] * b[i]
+                case .divide: o[i] = a[i] / b[i]
+                }
+                i += 1
+            }
+        }
+    }
+
+    /// out = a ∘ s for a scalar s per run: `planes` runs of `plane` elements, run p using s[p % channels]
+    /// (a [1, C, 1, 1] operand broadcast over NCHW).
+    public static func perChannel(_ op: Binary, _ a: UnsafePointer<Float>, _ s: UnsafePointer<Float>, channels: Int,
+                                  plane: Int, planes: Int, _ out: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
+        let (aa, sa, oa) = (Int(bitPattern: a), Int(bitPattern: s), Int(bitPattern: out))
+        let run: (Int) -> Void = { p in
+            let a = UnsafePointer<Float>(bitPattern: aa)! + p * plane, o = UnsafeMutablePointer<Float>(bitPattern: oa)! + p * plane
+            let v = UnsafePointer<Float>(bitPattern: sa)![p % channels], vv = Vec8(repeating: v)
+            var i = 0
+            switch op {
+            case .add: while i + 8 <= plane { store8(load8(a + i) + vv, o + i); i += 8 }; while i < plane { o[i] = a[i] + v; i += 1 }
+            case .subtract: while i + 8 <= plane { store8(load8(a + i) - vv, o + i); i += 8 }; while i < plane { o[i] = a[i] - v; i += 1 }
+            case .multiply: while i + 8 <= plane { store8(load8(a + i) * vv, o + i); i += 8 }; while i < plane { o[i] = a[i] * v; i += 1 }
+            case .divide: while i + 8 <= plane { store8(load8(a + i) / vv, o + i); i += 8 }; while i < plane { o[i] = a[i] / v; i += 1 }
+            }
+        }
+        if planes * plane < parallelThreshold { for p in 0..<planes { run(p) } } else { pool.parallelFor(planes, run) }
+    }
+
+    @inline(__always) static func apply(_ f: Unary, _ x: Float) -> Float {
+        switch f {
+        case .relu: return max(x, 0)
+        case .leakyReLU(let s): return x > 0 ? x : x * s
+        case .sigmoid: return 1 / (1 + Foundation.exp(-x))
+        case .tanh: return Foundation.tanh(x)
+        }
+    }
+
+    /// out = f(x).
+    public static func unary(_ f: Unary, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count n: Int,
+                             pool: ThreadPool = .shared) {
+        let (xa, oa) = (Int(bitPattern: x), Int(bitPattern: out))
+        chunks(n, pool: pool) { lo, hi in
+            let x = UnsafePointer<Float>(bitPattern: xa)!, o = UnsafeMutablePointer<Float>(bitPattern: oa)!
+            var i = lo
+            switch f {
+            case .relu:
+                while i + 8 <= hi { let v = load8(x + i); store8(v.replacing(with: 0, where: v .< 0), o + i); i += 8 }
+            case .leakyReLU(let s):
+                while i + 8 <= hi { let v = load8(x + i); store8(v.replacing(with: v * s, where: v .< 0), o + i); i += 8 }
+            default: break
+            }
+            while i < hi { o[i] = apply(f, x[i]); i += 1 }
+        }
+    }
+
+    /// PReLU: x for x > 0, slope[c]·x otherwise, per channel of NCHW.
+    public static func prelu(_ x: UnsafePointer<Float>, slopes: UnsafePointer<Float>, channels: Int, plane: Int, planes: Int,
+                             _ out: UnsafeMutablePointer<Float>) {
+        for p in 0..<planes {
+            let s = slopes[p % channels], vs = Vec8(repeating: s)
+            let a = x + p * plane, o = out + p * plane
+            var i = 0
+            while i + 8 <= plane { let v = load8(a + i); store8(v.replacing(with: v * vs, where: v .< 0), o + i); i += 8 }
+            while i < plane { o[i] = a[i] > 0 ? a[i] : a[i] * s; i += 1 }
+        }
+    }
+
+    /// Softmax over the channels of NCHW at every pixel (max-subtracted, so large logits do not overflow).
+    public static func softmaxChannels(_ x: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int,
+                                       _ out: UnsafeMutablePointer<Float>) {
+        for n in 0..<batch {
+            let base = n * channels * plane
+            for i in 0..<plane {
+                var m = -Float.infinity
+                for c in 0..<channels { m = max(m, x[base + c * plane + i]) }
+                var sum: Float = 0
+                for c in 0..<channels { let e = Foundation.exp(x[base + c * plane + i] - m); out[base + c * plane + i] = e; sum += e }
+                let inv = 1 / sum
+                for c in 0..<channels { out[base + c * plane + i] *= inv }
+            }
+        }
+    }
+}
