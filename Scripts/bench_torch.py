@@ -64,6 +64,30 @@ def main():
         g = torch.randn_like(y)
         row(name, "backward", timed(lambda: torch.autograd.grad(y, (x, w, b), g, retain_graph=True)),
             4 * cout * size * size * cin * k * k)
+    # Backward of the remaining layers (autograd; d input and d weights as the engine's rows).
+    for name, cin, cout, size, k in LAYERS[4:]:
+        x = torch.randn(1, cin, size, size, requires_grad=True)
+        w = (torch.randn(cout, cin, k, k) * 0.05).requires_grad_(True)
+        y = F.conv2d(x, w, padding=k // 2)
+        g = torch.randn_like(y)
+        row(name, "backward", timed(lambda: torch.autograd.grad(y, (x, w), g, retain_graph=True)), 4 * cout * size * size * cin * k * k)
+    x = torch.randn(1, 64, 128, 128, requires_grad=True)
+    w = (torch.randn(64, 32, 4, 4) * 0.05).requires_grad_(True)
+    y = F.conv_transpose2d(x, w, stride=2, padding=1)
+    g = torch.randn_like(y)
+    row("deconv4x4s2_64_32_128", "backward", timed(lambda: torch.autograd.grad(y, (x, w), g, retain_graph=True)),
+        4 * 64 * 128 * 128 * 32 * 16)
+    x = torch.randn(1, 32, 360, 640, requires_grad=True)
+    y = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+    g = torch.randn_like(y)
+    row("upsample2x_32_360x640", "backward", timed(lambda: torch.autograd.grad(y, (x,), g, retain_graph=True)), 12 * 32 * 720 * 1280)
+    img = torch.randn(1, 3, 720, 1280, requires_grad=True)
+    ys, xs = torch.meshgrid(torch.arange(720.0), torch.arange(1280.0), indexing="ij")
+    grid = torch.stack([(xs + 3.3 * torch.sin(ys / 40)) / 1279 * 2 - 1, (ys - 2.7 * torch.cos(xs / 50)) / 719 * 2 - 1], dim=-1)[None]
+    grid.requires_grad_(True)
+    y = F.grid_sample(img, grid, mode="bilinear", padding_mode="border", align_corners=True)
+    g = torch.randn_like(y)
+    row("warp_3_720x1280", "backward", timed(lambda: torch.autograd.grad(y, (img, grid), g, retain_graph=True)), 24 * 3 * 720 * 1280)
     if args.json:
         print(json.dumps({"framework": f"torch {torch.__version__}", "threads": args.threads, "layers": rows}))
     else:

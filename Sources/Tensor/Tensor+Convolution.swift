@@ -16,7 +16,7 @@ extension Tensor {
         precondition(shape[1] == g.inChannels && weight.shape == [g.outChannels, g.inPerGroup, g.kernelHeight, g.kernelWidth],
                      "conv2d: input \(shape) and weights \(weight.shape) do not match")
         let batch = shape[0]
-        var out = [Float](repeating: 0, count: batch * g.outChannels * g.outHeight * g.outWidth)
+        var out = Tensor.outputStorage(batch * g.outChannels * g.outHeight * g.outWidth)
         let packed = weight.data.withUnsafeBufferPointer { Convolution.packWeights($0.baseAddress!, g) }
         data.withUnsafeBufferPointer { px in packed.withUnsafeBufferPointer { pw in out.withUnsafeMutableBufferPointer { po in
             if let bias {

@@ -50,14 +50,14 @@ extension Tensor {
     /// [C, 1, 1] against NCHW), the general broadcasting loop otherwise.
     static func binary(_ a: Tensor, _ b: Tensor, _ op: Elementwise.Binary, _ f: (Float, Float) -> Float) -> (shape: [Int], data: [Float]) {
         if a.shape == b.shape {
-            var out = [Float](repeating: 0, count: a.count)
+            var out = outputStorage(a.count)
             a.data.withUnsafeBufferPointer { pa in b.data.withUnsafeBufferPointer { pb in out.withUnsafeMutableBufferPointer { po in
                 Elementwise.binary(op, pa.baseAddress!, pb.baseAddress!, po.baseAddress!, count: po.count)
             } } }
             return (a.shape, out)
         }
         if a.rank == 4 && (b.shape == [1, a.shape[1], 1, 1] || b.shape == [a.shape[1], 1, 1]) {
-            var out = [Float](repeating: 0, count: a.count)
+            var out = outputStorage(a.count)
             a.data.withUnsafeBufferPointer { pa in b.data.withUnsafeBufferPointer { pb in out.withUnsafeMutableBufferPointer { po in
                 Elementwise.perChannel(op, pa.baseAddress!, pb.baseAddress!, channels: a.shape[1], plane: a.shape[2] * a.shape[3],
                                        planes: a.shape[0] * a.shape[1], po.baseAddress!)
@@ -154,7 +154,7 @@ extension Tensor {
 
     /// An activation through the SIMD kernel, with its derivative in terms of input x and output y.
     func activation(_ f: Elementwise.Unary, derivative: @escaping (Float, Float) -> Float) -> Tensor {
-        var out = [Float](repeating: 0, count: count)
+        var out = Tensor.outputStorage(count)
         data.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
             Elementwise.unary(f, px.baseAddress!, po.baseAddress!, count: po.count)
         } }

@@ -5,7 +5,7 @@ extension Tensor {
     public func resized(height oh: Int, width ow: Int, mode: Resize.Mode) -> Tensor {
         precondition(rank == 4)
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
-        var out = [Float](repeating: 0, count: n * c * oh * ow)
+        var out = Tensor.outputStorage(n * c * oh * ow)
         data.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
             Resize.forward(px.baseAddress!, planes: n * c, h: h, w: w, into: po.baseAddress!, oh: oh, ow: ow, mode: mode)
         } }
@@ -25,7 +25,7 @@ extension Tensor {
                  positionGrad: @escaping (Tensor, Tensor) -> Tensor) -> Tensor {
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         let points = xs.count / n
-        var out = [Float](repeating: 0, count: n * c * points)
+        var out = Tensor.outputStorage(n * c * points)
         data.withUnsafeBufferPointer { px in xs.data.withUnsafeBufferPointer { sx in ys.data.withUnsafeBufferPointer { sy in
             out.withUnsafeMutableBufferPointer { po in
                 Sampling.forward(px.baseAddress!, batch: n, channels: c, h: h, w: w, xs: sx.baseAddress!, ys: sy.baseAddress!,

@@ -97,4 +97,9 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     }
 
     public func zeroGrad() { grad = nil }
+
+    deinit {
+        // Only storage of inference-mode results goes back: nothing recorded can still refer to it.
+        if Tensor.inferenceOnly && backwardFunction == nil && !requiresGrad { BufferPool.shared.give(data) }
+    }
 }

@@ -145,6 +145,44 @@ struct EngineLayers {
         }
     }
 
+    /// Backward passes of the remaining layers.
+    static func backwardRows() -> [EngineLayers] {
+        var rows = [convBackward("conv7x7_6_32_256", cin: 6, cout: 32, size: 256, kernel: 7),
+                    convBackward("conv1x1_64_64_128", cin: 64, cout: 64, size: 128, kernel: 1)]
+        // Transposed convolution: d input is a stride-2 convolution, d weights a weight gradient.
+        var g = ConvGeometry(inChannels: 32, outChannels: 64, inHeight: 256, inWidth: 256, kernel: 4, stride: 2, pad: 1)
+        g.padBottom = 1; g.padRight = 1
+        let dy = buffer(32 * 256 * 256), x = buffer(64 * 128 * 128), w = buffer(64 * 32 * 16)
+        let dx = buffer(64 * 128 * 128), dw = buffer(64 * 32 * 16)
+        let packed = Convolution.packWeights(w, g)
+        rows.append(EngineLayers(name: "deconv4x4s2_64_32_128", pass: "backward", flops: 2 * g.flops) { pool in
+            packed.withUnsafeBufferPointer { pw in
+                Convolution.forward(input: dy, batch: 1, packedWeights: pw.baseAddress!, bias: nil, output: dx, geometry: g, pool: pool)
+            }
+            Convolution.backwardWeights(gradOutput: x, input: dy, batch: 1, gradWeights: dw, gradBias: nil, geometry: g, pool: pool)
+        })
+        let up = buffer(32 * 720 * 1280), upIn = buffer(32 * 360 * 640)
+        rows.append(EngineLayers(name: "upsample2x_32_360x640", pass: "backward", flops: 12 * 32 * 720 * 1280) { pool in
+            Resize.backward(up, planes: 32, oh: 720, ow: 1280, into: upIn, h: 360, w: 640, mode: .bilinear(alignCorners: false), pool: pool)
+        })
+        let (h, wd) = (720, 1280)
+        let img = buffer(3 * h * wd), gy = buffer(3 * h * wd), gi = buffer(3 * h * wd), gx = buffer(h * wd), gyy = buffer(h * wd)
+        let xs = UnsafeMutablePointer<Float>.allocate(capacity: h * wd), ys = UnsafeMutablePointer<Float>.allocate(capacity: h * wd)
+        for r in 0..<h { for c in 0..<wd { xs[r * wd + c] = Float(c) + 3.3 * sin(Float(r) / 40); ys[r * wd + c] = Float(r) - 2.7 * cos(Float(c) / 50) } }
+        rows.append(EngineLayers(name: "warp_3_720x1280", pass: "backward", flops: 24 * 3 * Double(h * wd)) { pool in
+            Sampling.backward(gy, img, batch: 1, channels: 3, h: h, w: wd, xs: xs, ys: ys, points: h * wd, padding: .border,
+                              gradInput: gi, gradX: gx, gradY: gyy, pool: pool)
+        })
+        let k = 51, s = 256
+        let sx = buffer(3 * (s + k - 1) * (s + k - 1)), v = buffer(k * s * s), hz = buffer(k * s * s), g2 = buffer(3 * s * s)
+        let dsx = buffer(3 * (s + k - 1) * (s + k - 1)), dv = buffer(k * s * s), dh = buffer(k * s * s)
+        rows.append(EngineLayers(name: "sepconv51_3_256", pass: "backward", flops: 4 * Double(3 * s * s) * Double(k * k)) { pool in
+            LocalConvolution.separableBackward(g2, input: sx, vertical: v, horizontal: hz, batch: 1, channels: 3, height: s, width: s,
+                                               kernel: k, gradInput: dsx, gradVertical: dv, gradHorizontal: dh, pool: pool)
+        })
+        return rows
+    }
+
     /// A plain matrix multiply of the same shape as a convolution's implicit GEMM: the micro-kernel's ceiling.
     static func gemm(_ name: String, m: Int, n: Int, k: Int) -> EngineLayers {
         let a = (0..<(m * k)).map { Float($0 % 89) / 890 }
@@ -172,6 +210,6 @@ struct EngineLayers {
          convBackward("conv3x3_64_64_128", cin: 64, cout: 64, size: 128, kernel: 3),
          convBackward("conv3x3_128_128_64", cin: 128, cout: 128, size: 64, kernel: 3),
          convBackward("conv3x3_256_256_32", cin: 256, cout: 256, size: 32, kernel: 3),
-         gemm("gemm_128_4096_1152", m: 128, n: 4096, k: 1152)]
+         gemm("gemm_128_4096_1152", m: 128, n: 4096, k: 1152)] + backwardRows()
     }
 }

@@ -82,3 +82,33 @@ final class LocalOpTests: XCTestCase {
         checkGradients([img, flow, z], eps: 1e-3, atol: 5e-3, rtol: 5e-2) { $0[0].softmaxSplatted(by: $0[1], metric: $0[2]) }
     }
 }
+
+final class ScalarReferenceTests: XCTestCase {
+    func testCorrelationAndSplattingAgainstScalarLoopsAtAwkwardSizes() {
+        for (h, w, c, d) in [(1, 1, 1, 1), (7, 9, 3, 2), (5, 63, 2, 3)] {
+            let a = randomTensor([1, c, h, w], seed: UInt64(h * 100 + w), requiresGrad: false)
+            let b = randomTensor([1, c, h, w], seed: UInt64(h * 7 + w), requiresGrad: false)
+            let out = a.correlation(b, maxDisplacement: d), side = 2 * d + 1
+            for dy in -d...d { for dx in -d...d { for y in 0..<h { for x in 0..<w {
+                var s: Float = 0
+                if y + dy >= 0 && y + dy < h && x + dx >= 0 && x + dx < w {
+                    for ch in 0..<c { s += a.data[(ch * h + y) * w + x] * b.data[(ch * h + y + dy) * w + x + dx] }
+                }
+                XCTAssertEqual(out.data[(((dy + d) * side + dx + d) * h + y) * w + x], s / Float(c), accuracy: 1e-6)
+            } } } }
+            // Splatting: each sample lands on four pixels with bilinear weights.
+            let flow = randomTensor([1, 2, h, w], seed: UInt64(w), requiresGrad: false) * 2
+            let splat = a.splatted(by: flow)
+            var expected = [Float](repeating: 0, count: c * h * w)
+            for ch in 0..<c { for y in 0..<h { for x in 0..<w {
+                let tx = Float(x) + flow.data[y * w + x], ty = Float(y) + flow.data[h * w + y * w + x]
+                let x0 = Int(tx.rounded(.down)), y0 = Int(ty.rounded(.down)), fx = tx - Float(x0), fy = ty - Float(y0)
+                for (yy, xx, wt) in [(y0, x0, (1 - fx) * (1 - fy)), (y0, x0 + 1, fx * (1 - fy)), (y0 + 1, x0, (1 - fx) * fy), (y0 + 1, x0 + 1, fx * fy)]
+                where yy >= 0 && yy < h && xx >= 0 && xx < w {
+                    expected[(ch * h + yy) * w + xx] += wt * a.data[(ch * h + y) * w + x]
+                }
+            } } }
+            for i in 0..<expected.count { XCTAssertEqual(splat.data[i], expected[i], accuracy: 1e-5) }
+        }
+    }
+}

@@ -103,3 +103,18 @@ final class MoreGradientTests: XCTestCase {
         XCTAssertEqual(r.data, [3, 2, 1, 2, 3, 2])
     }
 }
+
+final class BufferReuseTests: XCTestCase {
+    func testInferenceModeRecyclesStorageWithoutChangingResults() {
+        BufferPool.shared.drain()
+        let x = randomTensor([1, 8, 32, 32], seed: 1, requiresGrad: false), w = randomTensor([8, 8, 3, 3], seed: 2, requiresGrad: false)
+        let first = Tensor.inferenceMode { x.conv2d(w, padding: 1).relu().data }
+        let hitsBefore = BufferPool.shared.hits
+        let second = Tensor.inferenceMode { x.conv2d(w, padding: 1).relu().data }
+        XCTAssertGreaterThan(BufferPool.shared.hits, hitsBefore, "the second run takes the first run's buffers")
+        XCTAssertEqual(first, second)
+        // Outside inference mode nothing is recycled into results that gradients may still read.
+        let y = x.conv2d(w, padding: 1)
+        XCTAssertEqual(y.data, Tensor.inferenceMode { x.conv2d(w, padding: 1) }.data)
+    }
+}
