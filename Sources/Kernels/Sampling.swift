@@ -77,10 +77,13 @@ public enum Sampling {
         }
         guard let dxs, let dys else { return }
         let (gxa, gya) = (Int(bitPattern: dxs), Int(bitPattern: dys))
-        pool.parallelFor(batch) { n in
+        // Bands of points per image, so one image still splits over the threads.
+        let bands = max(1, min(points / 4096, 16)), per = (points + bands - 1) / bands
+        pool.parallelFor(batch * bands) { task in
+            let n = task / bands, band = task % bands
             let px = UnsafePointer<Float>(bitPattern: pxa)! + n * points, py = UnsafePointer<Float>(bitPattern: pya)! + n * points
             let ox = UnsafeMutablePointer<Float>(bitPattern: gxa)! + n * points, oy = UnsafeMutablePointer<Float>(bitPattern: gya)! + n * points
-            for p in 0..<points {
+            for p in (band * per)..<min(points, (band + 1) * per) {
                 let c = corners(px[p], py[p], w: w, h: h, padding: padding)
                 var sx: Float = 0, sy: Float = 0
                 for ch in 0..<channels {
