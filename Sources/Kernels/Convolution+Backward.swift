@@ -22,8 +22,11 @@ extension GEMM {
 struct ConvInputTransposedPanels: PanelSource {
     let input: UnsafePointer<Float>
     let g: ConvGeometry
+    /// First output pixel of the rows this source serves (a block of the pixel range).
+    var pixelOffset = 0
 
-    func pack(k0: Int, kc: Int, n0: Int, nr: Int, into dst: UnsafeMutablePointer<Float>) {
+    func pack(k0 blockK0: Int, kc: Int, n0: Int, nr: Int, into dst: UnsafeMutablePointer<Float>) {
+        let k0 = blockK0 + pixelOffset
         let ow = g.outWidth, kh = g.kernelHeight, kw = g.kernelWidth, plane = g.inHeight * g.inWidth
         // Pixels k0..<k0+kc in runs along output rows; each tap then reads a run from one input row.
         var runs: [(q0: Int, q1: Int, oy: Int, ox0: Int)] = []
@@ -161,14 +164,33 @@ extension Convolution {
                                        geometry g: ConvGeometry, pool: ThreadPool = .shared) {
         let depth = g.depth, m = g.outPerGroup
         let outPlane = g.outHeight * g.outWidth, inPlane = g.inHeight * g.inWidth
-        let packed = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.packedASize(m: m, k: outPlane))
-        defer { packed.deallocate() }
+        // The pixel range is cut into blocks of a fixed size (not a function of the thread count); each block's
+        // partial dW is computed on its own, and the partials are added in block order, so the result is the
+        // same on any number of threads while the GEMM depth per task stays large.
+        let block = max(256, (outPlane + 7) / 8)   // about 8 blocks, from the geometry alone
+        let blocks = (outPlane + block - 1) / block
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: blocks * m * depth)
+        defer { partials.deallocate() }
+        let (dyA, xA, pA) = (Int(bitPattern: dy), Int(bitPattern: x), Int(bitPattern: partials))
         for n in 0..<batch {
             for group in 0..<g.groups {
-                GEMM.packA(dy + (n * g.outChannels + group * m) * outPlane, lda: outPlane, m: m, k: outPlane, into: packed)
-                let source = ConvInputTransposedPanels(input: x + (n * g.inChannels + group * g.inPerGroup) * inPlane, g: g)
-                GEMM.multiply(m: m, n: depth, k: outPlane, packedA: packed, b: source, c: dw + group * m * depth,
-                              ldc: depth, accumulateIntoC: n > 0, pool: pool)
+                pool.parallelFor(blocks) { b in
+                    let dy = UnsafePointer<Float>(bitPattern: dyA)!, x = UnsafePointer<Float>(bitPattern: xA)!
+                    let p0 = b * block, count = min(block, outPlane - p0)
+                    let packed = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.packedASize(m: m, k: count))
+                    defer { packed.deallocate() }
+                    GEMM.packA(dy + (n * g.outChannels + group * m) * outPlane + p0, lda: outPlane, m: m, k: count, into: packed)
+                    let source = ConvInputTransposedPanels(input: x + (n * g.inChannels + group * g.inPerGroup) * inPlane, g: g,
+                                                           pixelOffset: p0)
+                    GEMM.multiply(m: m, n: depth, k: count, packedA: packed, b: source,
+                                  c: UnsafeMutablePointer<Float>(bitPattern: pA)! + b * m * depth, ldc: depth, pool: .serial)
+                }
+                let target = dw + group * m * depth
+                for i in 0..<(m * depth) {
+                    var sum = n > 0 ? target[i] : 0
+                    for b in 0..<blocks { sum += partials[b * m * depth + i] }
+                    target[i] = sum
+                }
             }
         }
         if let db {

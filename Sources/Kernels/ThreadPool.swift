@@ -13,6 +13,9 @@ public final class ThreadPool: @unchecked Sendable {
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }
 
+    /// A pool that runs everything on the calling thread (for work already split by an outer loop).
+    public static let serial = ThreadPool(threads: 1)
+
     /// Replaces the shared pool (the CLI's `--threads`).
     public static func configure(threads: Int) { shared = ThreadPool(threads: threads) }
 

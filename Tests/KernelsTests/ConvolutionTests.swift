@@ -54,11 +54,13 @@ final class ConvolutionTests: XCTestCase {
         cases.append((ConvGeometry(inChannels: 2, outChannels: 4, inHeight: 6, inWidth: 47, kernel: 5, pad: 2, padding: .replicate), 1))
         cases.append((ConvGeometry(inChannels: 4, outChannels: 6, inHeight: 5, inWidth: 63, kernel: 3, pad: 2, dilation: 2, groups: 2), 1))
         cases.append((ConvGeometry(inChannels: 3, outChannels: 4, inHeight: 3, inWidth: 45, kernel: 3), 1))   // no padding
+        cases.append((ConvGeometry(inChannels: 40, outChannels: 3, inHeight: 3, inWidth: 41, kernel: 3, pad: 1), 1))  // deep, few outputs
         cases.append((ConvGeometry(inChannels: 6, outChannels: 5, inHeight: 4, inWidth: 9, kernel: 1, groups: 1), 2))  // pointwise GEMM
         var asym = ConvGeometry(inChannels: 2, outChannels: 2, inHeight: 6, inWidth: 7, kernel: 3)
         asym.kernelWidth = 2; asym.padLeft = 1; asym.padBottom = 2; asym.strideX = 3
         cases.append((asym, 1))
         XCTAssertTrue(Convolution.usesDirectPath(cases[10].0))
+        XCTAssertTrue(Convolution.usesDirectPath(cases[15].0))
         XCTAssertFalse(Convolution.usesDirectPath(cases[0].0))
         for (i, (g, batch)) in cases.enumerated() {
             let x = randoms(batch * g.inChannels * g.inHeight * g.inWidth, seed: UInt64(i + 1))
