@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["Kernels"], swiftSettings: simd),
         .target(name: "NN", dependencies: ["Tensor", "Kernels"], swiftSettings: simd),
         .target(name: "Media", dependencies: ["CFFmpeg", "CPNG", "Frames"], swiftSettings: simd),
-        .target(name: "Models", dependencies: ["Frames"], swiftSettings: simd),
+        .target(name: "Models", dependencies: ["Frames", "NN", "Tensor", "Kernels"], swiftSettings: simd),
         .target(name: "Interpolation", dependencies: ["Frames", "Models"], swiftSettings: simd),
         .executableTarget(
             name: "tween",

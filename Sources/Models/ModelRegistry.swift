@@ -1,15 +1,30 @@
+import Tensor
+
 /// Every interpolation method Tween knows, by the name used on the command line.
 public enum ModelRegistry {
     public static let defaultModel = "blend"
 
-    public static let all: [ModelInfo] = [NearestInterpolator().info, BlendInterpolator().info]
+    public static let all: [ModelInfo] = [
+        NearestInterpolator().info, BlendInterpolator().info,
+        ModelInfo(name: "rife-hdv3", summary: "RIFE HDv3 (ECCV 2022), official weights", arbitraryT: false, needsWeights: true),
+    ]
 
     public static var names: [String] { all.map(\.name) }
 
-    public static func make(_ name: String) throws -> FrameInterpolator {
+    /// The weight file a model needs, by file name in the model folder (nil: none needed).
+    public static func weightFile(_ name: String) -> String? {
+        switch name.lowercased() {
+        case "rife-hdv3": return "rife-hdv3.safetensors"
+        default: return nil
+        }
+    }
+
+    /// Builds a model; `weights` loads a weight file by name (the CLI reads it from the model folder).
+    public static func make(_ name: String, weights: (String) throws -> [String: Tensor] = { _ in [:] }) throws -> FrameInterpolator {
         switch name.lowercased() {
         case "nearest": return NearestInterpolator()
         case "blend": return BlendInterpolator()
+        case "rife-hdv3": return try RIFEInterpolator(weights: weights("rife-hdv3.safetensors"))
         default: throw InterpolatorError.unknownModel(name, available: names)
         }
     }

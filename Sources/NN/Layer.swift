@@ -128,3 +128,13 @@ public final class Sequential: Layer {
     public var children: [(String, Layer)] { layers.enumerated().map { ("\($0.offset)", $0.element) } }
     public func callAsFunction(_ x: Tensor) -> Tensor { layers.reduce(x) { $1($0) } }
 }
+
+/// PReLU with one learned slope per channel (PyTorch `nn.PReLU(c)`, key "weight", initialised to 0.25).
+public final class PReLU: Layer {
+    public let weight: Tensor
+    public init(_ channels: Int) {
+        weight = Tensor(shape: [channels], data: [Float](repeating: 0.25, count: channels), requiresGrad: true)
+    }
+    public var ownTensors: [(String, Tensor)] { [("weight", weight)] }
+    public func callAsFunction(_ x: Tensor) -> Tensor { x.prelu(weight) }
+}

@@ -53,7 +53,7 @@ struct ConversionJob {
         }
         let (sampleRate, outputRate) = retime.rates(input: info.frameRate)
         var notes: [String] = []
-        let interpolator = try ModelRegistry.make(processing.model)
+        let interpolator = try WeightStore.make(processing.model)
 
         // The output.
         let writer: FrameWriter

@@ -19,6 +19,9 @@ struct Eval: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object on standard output.")
     var json = false
 
+    @Option(name: .long, help: ArgumentHelp("Folder of converted model weights.", valueName: "dir"))
+    var weightsDir: String?
+
     struct Item: Codable { var name: String; var psnr: Double; var ssim: Double }
     struct Report: Codable {
         var dataset: String; var model: String; var count: Int; var psnr: Double; var ssim: Double
@@ -33,7 +36,8 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let triplets = try TripletFinder.find(in: dataset)
-        let interpolator = try ModelRegistry.make(model)
+        if let dir = weightsDir { WeightStore.override = dir }
+        let interpolator = try WeightStore.make(model)
         var items: [Item] = []
         var seconds = 0.0
         for tri in triplets {
@@ -81,7 +85,7 @@ struct ModelsCommand: ParsableCommand {
     func run() throws {
         let entries = ModelRegistry.all.map {
             Entry(name: $0.name, summary: $0.summary, arbitrary_t: $0.arbitraryT,
-                  context_frames: 2 + $0.contextBefore + $0.contextAfter, installed: true,
+                  context_frames: 2 + $0.contextBefore + $0.contextAfter, installed: WeightStore.isInstalled($0.name),
                   default_model: $0.name == ModelRegistry.defaultModel)
         }
         if json { printJSON(entries); return }
@@ -95,5 +99,8 @@ struct ModelsCommand: ParsableCommand {
                   + e.summary)
         }
         print("* default")
+        if entries.contains(where: { !$0.installed }) {
+            print("Missing weights: run Scripts/fetch-rife.sh to install RIFE into \(WeightStore.directory).")
+        }
     }
 }

@@ -62,12 +62,17 @@ struct ProcessingOptions: ParsableArguments {
                                valueName: "threshold|off"))
     var sceneCut: String = "10"
 
+    @Option(name: .long, help: ArgumentHelp("Folder of converted model weights (default: TWEEN_WEIGHTS or ~/.local/share/tween/models).",
+                                            valueName: "dir"))
+    var weightsDir: String?
+
     @Option(name: .long, help: ArgumentHelp("Worker threads for the models (default: TWEEN_THREADS or all cores).", valueName: "N"))
     var threads: Int?
 
     /// Sizes the engine's pool before any model runs.
     func applyThreads() {
         if let threads { ThreadPool.configure(threads: threads) }
+        if let weightsDir { WeightStore.override = weightsDir }
     }
 
     func validate() throws {
