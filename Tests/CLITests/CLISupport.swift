@@ -22,15 +22,18 @@ final class CLIResult {
 
 /// Runs `tween` with arguments, without a terminal (so no progress line), and collects its output.
 @discardableResult
-func tween(_ args: [String], cwd: String? = nil) throws -> CLIResult {
+func tween(_ args: [String], cwd: String? = nil, environment: [String: String] = [:]) throws -> CLIResult {
     guard FileManager.default.isExecutableFile(atPath: tweenBinary) else {
         throw NSError(domain: "tween", code: 1, userInfo: [NSLocalizedDescriptionKey: "build tween first: \(tweenBinary) missing"])
     }
-    return try runTool(tweenBinary, args, cwd: cwd)
+    return try runTool(tweenBinary, args, cwd: cwd, environment: environment)
 }
 
-func runTool(_ exe: String, _ args: [String], cwd: String? = nil) throws -> CLIResult {
+func runTool(_ exe: String, _ args: [String], cwd: String? = nil, environment: [String: String] = [:]) throws -> CLIResult {
     let p = Process()
+    if !environment.isEmpty {
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     p.executableURL = URL(fileURLWithPath: exe)
     p.arguments = args
     if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }

@@ -62,13 +62,22 @@ final class CommandTests: XCTestCase {
     }
 
     func testModelsListsWhatEachSupports() throws {
-        let r = try tween(["models"])
+        // With an empty model folder RIFE shows as missing, with the way to install it.
+        let empty = ["TWEEN_WEIGHTS": scratch]
+        let r = try tween(["models"], environment: empty)
         XCTAssertEqual(r.status, 0)
         XCTAssertTrue(r.stdout.contains("nearest"))
         XCTAssertTrue(r.stdout.contains("blend*"))
-        let j = try JSONSerialization.jsonObject(with: Data(try tween(["models", "--json"]).stdout.utf8)) as! [[String: Any]]
-        XCTAssertEqual(j.map { $0["name"] as! String }, ["nearest", "blend"])
+        XCTAssertTrue(r.stdout.contains("Missing weights: run Scripts/fetch-rife.sh to install RIFE into \(scratch)."), r.stdout)
+        let j = try JSONSerialization.jsonObject(with: Data(try tween(["models", "--json"], environment: empty).stdout.utf8)) as! [[String: Any]]
+        XCTAssertEqual(j.map { $0["name"] as! String }, ["nearest", "blend", "rife-hdv3"])
         XCTAssertEqual(j[1]["arbitrary_t"] as? Bool, true)
+        XCTAssertEqual(j[2]["installed"] as? Bool, false)
+        XCTAssertEqual(j[2]["arbitrary_t"] as? Bool, false)
+        // Using it without weights is a one-line error that says what to do.
+        let use = try tween([fixture("clip30.mp4"), "-o", scratch + "/o.mp4", "--model", "rife-hdv3"], environment: empty)
+        XCTAssertEqual(use.status, 1)
+        XCTAssertEqual(use.stderrLines, ["tween: error: \(scratch)/rife-hdv3.safetensors: model weights not installed; run Scripts/fetch-rife.sh (or set --weights-dir / TWEEN_WEIGHTS)"])
     }
 
     func testHelpTextMatchesTheSnapshot() throws {
