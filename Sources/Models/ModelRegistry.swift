@@ -7,6 +7,7 @@ public enum ModelRegistry {
     public static let all: [ModelInfo] = [
         NearestInterpolator().info, BlendInterpolator().info,
         ModelInfo(name: "rife-hdv3", summary: "RIFE HDv3 (ECCV 2022), official weights", arbitraryT: false, needsWeights: true),
+        ModelInfo(name: "rife-v4.25", summary: "Practical-RIFE v4.25 (any t), official weights", arbitraryT: true, needsWeights: true),
     ]
 
     public static var names: [String] { all.map(\.name) }
@@ -15,6 +16,7 @@ public enum ModelRegistry {
     public static func weightFile(_ name: String) -> String? {
         switch name.lowercased() {
         case "rife-hdv3": return "rife-hdv3.safetensors"
+        case "rife-v4.25": return "rife-v4.25.safetensors"
         default: return nil
         }
     }
@@ -25,6 +27,7 @@ public enum ModelRegistry {
         case "nearest": return NearestInterpolator()
         case "blend": return BlendInterpolator()
         case "rife-hdv3": return try RIFEInterpolator(weights: weights("rife-hdv3.safetensors"))
+        case "rife-v4.25": return try RIFEv4Interpolator(weights: weights("rife-v4.25.safetensors"))
         default: throw InterpolatorError.unknownModel(name, available: names)
         }
     }

@@ -110,22 +110,32 @@ public final class RIFEInterpolator: FrameInterpolator {
         guard a.sameShape(as: b) else { throw InterpolatorError.shapeMismatch("\(a.width)×\(a.height) and \(b.width)×\(b.height)") }
         // Padded to a multiple of 32/scale with zeros at the right and bottom, as the reference does.
         let unit = max(32, Int(32 / scale))
-        let ph = (a.height + unit - 1) / unit * unit, pw = (a.width + unit - 1) / unit * unit
-        func tensor(_ im: Image) -> Tensor {
-            // The official pipeline reads frames with OpenCV, so the network sees B, G, R.
-            var planes = [Float](); planes.reserveCapacity(3 * im.planeSize)
-            for c in [2, 1, 0] { planes += im.data[(c * im.planeSize)..<((c + 1) * im.planeSize)] }
-            return Tensor(shape: [1, 3, im.height, im.width], data: planes)
-                .padded(top: 0, bottom: ph - im.height, left: 0, right: pw - im.width)
+        let out = Tensor.inferenceMode {
+            network.interpolate(Self.networkInput(a, unit: unit), Self.networkInput(b, unit: unit), scale: scale).frame
         }
-        let out = Tensor.inferenceMode { network.interpolate(tensor(a), tensor(b), scale: scale).frame }
+        let image = Self.image(from: out, like: a)
+        return times.map { _ in image }
+    }
+
+    /// [1, 3, H', W'] in B, G, R order (the official pipelines read frames with OpenCV), zero-padded at the
+    /// right and bottom to multiples of `unit`.
+    static func networkInput(_ im: Image, unit: Int) -> Tensor {
+        let ph = (im.height + unit - 1) / unit * unit, pw = (im.width + unit - 1) / unit * unit
+        var planes = [Float](); planes.reserveCapacity(3 * im.planeSize)
+        for c in [2, 1, 0] { planes += im.data[(c * im.planeSize)..<((c + 1) * im.planeSize)] }
+        return Tensor(shape: [1, 3, im.height, im.width], data: planes)
+            .padded(top: 0, bottom: ph - im.height, left: 0, right: pw - im.width)
+    }
+
+    /// The network's BGR output, cropped back to the frame's size, as RGB.
+    static func image(from out: Tensor, like a: Image) -> Image {
+        let (ph, pw) = (out.shape[2], out.shape[3])
         var data = [Float](repeating: 0, count: 3 * a.planeSize)
         for (dst, src) in [(0, 2), (1, 1), (2, 0)] {
             for y in 0..<a.height {
                 for x in 0..<a.width { data[(dst * a.height + y) * a.width + x] = out.data[(src * ph + y) * pw + x] }
             }
         }
-        let image = Image(width: a.width, height: a.height, channels: 3, data: data)
-        return times.map { _ in image }
+        return Image(width: a.width, height: a.height, channels: 3, data: data)
     }
 }

@@ -33,7 +33,8 @@ extension Layer {
     }
 
     /// Copies values from a checkpoint, checking every key and shape; all problems are reported in one error.
-    public func load(_ tensors: [String: Tensor], source: String = "checkpoint") throws {
+    /// Keys under `ignoring` prefixes (training-only parts a checkpoint may carry) are accepted and left unused.
+    public func load(_ tensors: [String: Tensor], source: String = "checkpoint", ignoring: [String] = []) throws {
         let mine = stateDict()
         var problems: [String] = []
         let known = Set(mine.map(\.0))
@@ -41,7 +42,7 @@ extension Layer {
             guard let src = tensors[key] else { problems.append("missing \(key) \(t.shape)"); continue }
             if src.shape != t.shape { problems.append("\(key): shape \(src.shape) in the file, \(t.shape) in the model") }
         }
-        for key in tensors.keys.sorted() where !known.contains(key) { problems.append("unexpected \(key) \(tensors[key]!.shape)") }
+        for key in tensors.keys.sorted() where !known.contains(key) && !ignoring.contains(where: { key.hasPrefix($0) }) { problems.append("unexpected \(key) \(tensors[key]!.shape)") }
         if !problems.isEmpty { throw LoadError(source: source, problems: problems) }
         for (key, t) in mine { t.data = tensors[key]!.data }
     }

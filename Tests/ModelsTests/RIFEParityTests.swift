@@ -51,3 +51,21 @@ final class RIFEParityTests: XCTestCase {
         }
     }
 }
+
+extension RIFEParityTests {
+    /// Practical-RIFE v4.25 with the official weights (when installed), at t = ½ and t = 0.3.
+    func testV425MatchesTheReference() throws {
+        let env = ProcessInfo.processInfo.environment
+        let dir = env["TWEEN_WEIGHTS"] ?? ((env["XDG_DATA_HOME"] ?? NSHomeDirectory() + "/.local/share") + "/tween/models")
+        let path = dir + "/rife-v4.25.safetensors"
+        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("RIFE weights not installed (Scripts/fetch-rife.sh)") }
+        let net = IFNetV4()
+        try net.load(try Safetensors.read(path).tensors, ignoring: IFNetV4.trainingOnly)
+        let g = try Safetensors.read(Self.goldens + "/rife_v4.25_official.safetensors")
+        for t: Float in [0.5, 0.3] {
+            let out = Tensor.inferenceMode { net.interpolate(g.tensors["img0"]!, g.tensors["img1"]!, t: t) }
+            XCTAssertLessThanOrEqual(maxError(out.flow, g.tensors["out.t\(t).flow"]!), 1e-3, "flow at t = \(t)")
+            XCTAssertLessThanOrEqual(maxError(out.frame, g.tensors["out.t\(t).frame"]!), 1e-4, "frame at t = \(t)")
+        }
+    }
+}

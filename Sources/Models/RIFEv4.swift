@@ -1,0 +1,125 @@
+import Frames
+import Kernels
+import NN
+import Tensor
+
+/// Practical-RIFE v4.25/v4.26 (hzwer, MIT): five IFBlocks from 1/16 to full resolution, each with eight
+/// residual 3×3 convolutions (learned per-channel scale β), a shared feature encoder ("encode") whose warped
+/// features feed every later block, and the timestep t as an input plane, so any t is synthesised directly.
+/// Keys as in the official `flownet.pkl`.
+public final class IFNetV4: Layer {
+    /// Four feature channels at full resolution for every frame.
+    final class Head: Layer {
+        let cnn0: Conv2d, cnn1: Conv2d, cnn2: Conv2d, cnn3: ConvTranspose2d
+        init(_ rng: inout Initializer) {
+            cnn0 = Conv2d(3, 16, kernel: 3, stride: 2, padding: 1, init: &rng)
+            cnn1 = Conv2d(16, 16, kernel: 3, padding: 1, init: &rng)
+            cnn2 = Conv2d(16, 16, kernel: 3, padding: 1, init: &rng)
+            cnn3 = ConvTranspose2d(16, 4, kernel: 4, stride: 2, padding: 1, init: &rng)
+        }
+        var children: [(String, Layer)] { [("cnn0", cnn0), ("cnn1", cnn1), ("cnn2", cnn2), ("cnn3", cnn3)] }
+        func callAsFunction(_ x: Tensor) -> Tensor {
+            cnn3(cnn2(cnn1(cnn0(x).leakyReLU(0.2)).leakyReLU(0.2)).leakyReLU(0.2))
+        }
+    }
+
+    /// relu(conv(x)·β + x)
+    final class ResConv: Layer {
+        let conv: Conv2d, beta: Tensor
+        init(_ c: Int, _ rng: inout Initializer) {
+            conv = Conv2d(c, c, kernel: 3, padding: 1, init: &rng)
+            beta = Tensor(shape: [1, c, 1, 1], data: [Float](repeating: 1, count: c), requiresGrad: true)
+        }
+        var ownTensors: [(String, Tensor)] { [("beta", beta)] }
+        var children: [(String, Layer)] { [("conv", conv)] }
+        func callAsFunction(_ x: Tensor) -> Tensor { (conv(x) * beta + x).leakyReLU(0.2) }
+    }
+
+    final class IFBlock: Layer {
+        let conv0: Sequential, convblock: Sequential, lastconv: Sequential
+        init(inChannels: Int, width c: Int, _ rng: inout Initializer) {
+            conv0 = Sequential([Sequential([Conv2d(inChannels, c / 2, kernel: 3, stride: 2, padding: 1, init: &rng), Function.leakyReLU(0.2)]),
+                                Sequential([Conv2d(c / 2, c, kernel: 3, stride: 2, padding: 1, init: &rng), Function.leakyReLU(0.2)])])
+            convblock = Sequential((0..<8).map { _ in ResConv(c, &rng) })
+            // 52 = 4 · 13 channels, pixel-shuffled ×2 into flow (4), mask (1) and features (8).
+            lastconv = Sequential([ConvTranspose2d(c, 4 * 13, kernel: 4, stride: 2, padding: 1, init: &rng), Function { $0.pixelShuffle(2) }])
+        }
+        var children: [(String, Layer)] { [("conv0", conv0), ("convblock", convblock), ("lastconv", lastconv)] }
+        func callAsFunction(_ x: Tensor) -> Tensor { fatalError("IFBlock takes (input, flow, scale)") }
+
+        func callAsFunction(_ x: Tensor, flow: Tensor?, scale: Float) -> (flow: Tensor, mask: Tensor, feat: Tensor) {
+            let (h, w) = (x.shape[2], x.shape[3]), sh = Int(Float(h) / scale), sw = Int(Float(w) / scale)
+            var input = x.resized(height: sh, width: sw, mode: .bilinear(alignCorners: false))
+            if let flow {
+                input = Tensor.concat([input, flow.resized(height: sh, width: sw, mode: .bilinear(alignCorners: false)) * (1 / scale)])
+            }
+            var tmp = lastconv(convblock(conv0(input)))
+            tmp = tmp.resized(height: h, width: w, mode: .bilinear(alignCorners: false))
+            return (tmp.slice(axis: 1, 0..<4) * scale, tmp.slice(axis: 1, 4..<5), tmp.slice(axis: 1, 5..<13))
+        }
+    }
+
+    let blocks: [IFBlock]
+    let encode: Head
+    /// Parts of the official checkpoint used only in training (the privileged teacher and a time calibrator).
+    public static let trainingOnly = ["teacher.", "caltime."]
+
+    public init(seed: UInt64 = 0) {
+        var rng = Initializer(seed: seed)
+        blocks = [IFBlock(inChannels: 7 + 8, width: 192, &rng)]
+            + [128, 96, 64, 32].map { IFBlock(inChannels: 8 + 4 + 8 + 8, width: $0, &rng) }
+        encode = Head(&rng)
+    }
+
+    public var children: [(String, Layer)] {
+        blocks.enumerated().map { ("block\($0.offset)", $0.element as Layer) } + [("encode", encode)]
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor { interpolate(x.slice(axis: 1, 0..<3), x.slice(axis: 1, 3..<6), t: 0.5).frame }
+
+    /// The frame at time t between img0 and img1 ([N, 3, H, W], H and W multiples of 128/scale).
+    public func interpolate(_ img0: Tensor, _ img1: Tensor, t: Float, scale: Float = 1) -> (frame: Tensor, flow: Tensor, mask: Tensor) {
+        let (n, h, w) = (img0.shape[0], img0.shape[2], img0.shape[3])
+        let timestep = Tensor(repeating: t, shape: [n, 1, h, w])
+        let f0 = encode(img0), f1 = encode(img1)
+        var flow: Tensor? = nil, mask = Tensor(zeros: [n, 1, h, w]), feat = Tensor(zeros: [n, 8, h, w])
+        var warped0 = img0, warped1 = img1
+        for (i, block) in blocks.enumerated() {
+            let s = Float(16 >> i) / scale
+            if let current = flow {
+                let wf0 = f0.warped(by: current.slice(axis: 1, 0..<2)), wf1 = f1.warped(by: current.slice(axis: 1, 2..<4))
+                let out = block(Tensor.concat([warped0, warped1, wf0, wf1, timestep, mask, feat]), flow: current, scale: s)
+                flow = current + out.flow; mask = out.mask; feat = out.feat
+            } else {
+                let out = block(Tensor.concat([img0, img1, f0, f1, timestep]), flow: nil, scale: s)
+                flow = out.flow; mask = out.mask; feat = out.feat
+            }
+            warped0 = img0.warped(by: flow!.slice(axis: 1, 0..<2))
+            warped1 = img1.warped(by: flow!.slice(axis: 1, 2..<4))
+        }
+        let m = mask.sigmoid()
+        return (warped0 * m + warped1 * (m * -1 + 1), flow!, m)
+    }
+}
+
+/// RIFE v4.25 as a frame interpolator: any t, one network pass per t.
+public final class RIFEv4Interpolator: FrameInterpolator {
+    public let info = ModelInfo(name: "rife-v4.25", summary: "Practical-RIFE v4.25 (any t), official weights", arbitraryT: true,
+                                needsWeights: true)
+    public let network = IFNetV4()
+    public var scale: Float = 1
+
+    public init(weights: [String: Tensor]) throws {
+        try network.load(weights, source: "rife-v4.25 weights", ignoring: IFNetV4.trainingOnly)
+    }
+
+    public func interpolate(_ window: FrameWindow, at times: [Float]) throws -> [Image] {
+        let a = window.left, b = window.right
+        guard a.sameShape(as: b) else { throw InterpolatorError.shapeMismatch("\(a.width)×\(a.height) and \(b.width)×\(b.height)") }
+        let unit = max(128, Int(128 / scale))   // the reference pads to multiples of 128
+        let x0 = RIFEInterpolator.networkInput(a, unit: unit), x1 = RIFEInterpolator.networkInput(b, unit: unit)
+        return times.map { t in
+            RIFEInterpolator.image(from: Tensor.inferenceMode { network.interpolate(x0, x1, t: t, scale: scale).frame }, like: a)
+        }
+    }
+}
