@@ -6,7 +6,7 @@ import Foundation
 final class BufferPool: @unchecked Sendable {
     static let shared = BufferPool()
     static let minimumCount = 4096
-    let limitBytes = 1 << 30
+    let limitBytes = 1 << 28
     private let lock = NSLock()
     private var free: [Int: [[Float]]] = [:]
     private var heldBytes = 0
