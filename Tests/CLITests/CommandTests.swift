@@ -70,7 +70,8 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("blend*"))
         XCTAssertTrue(r.stdout.contains("Missing weights: run Scripts/fetch-rife.sh to install RIFE into \(scratch)."), r.stdout)
         let j = try JSONSerialization.jsonObject(with: Data(try tween(["models", "--json"], environment: empty).stdout.utf8)) as! [[String: Any]]
-        XCTAssertEqual(j.map { $0["name"] as! String }, ["nearest", "blend", "rife-hdv3"])
+        XCTAssertEqual(j.map { $0["name"] as! String }, ["nearest", "blend", "rife-hdv3", "rife-v4.25"])
+        XCTAssertEqual(j[3]["arbitrary_t"] as? Bool, true)
         XCTAssertEqual(j[1]["arbitrary_t"] as? Bool, true)
         XCTAssertEqual(j[2]["installed"] as? Bool, false)
         XCTAssertEqual(j[2]["arbitrary_t"] as? Bool, false)
