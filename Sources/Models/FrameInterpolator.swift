@@ -51,3 +51,8 @@ public enum InterpolatorError: Error, CustomStringConvertible {
         }
     }
 }
+
+/// Models with a flow stage that can run at a reduced resolution (RIFE's `--scale`: 0.5 for 4K).
+public protocol FlowScalable: AnyObject {
+    var scale: Float { get set }
+}

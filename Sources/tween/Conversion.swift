@@ -54,6 +54,7 @@ struct ConversionJob {
         let (sampleRate, outputRate) = retime.rates(input: info.frameRate)
         var notes: [String] = []
         let interpolator = try WeightStore.make(processing.model)
+        if let scalable = interpolator as? FlowScalable { scalable.scale = processing.scale }
 
         // The output.
         let writer: FrameWriter

@@ -62,6 +62,10 @@ struct ProcessingOptions: ParsableArguments {
                                valueName: "threshold|off"))
     var sceneCut: String = "10"
 
+    @Option(name: .long, help: ArgumentHelp("Flow resolution for RIFE: 1, 0.5 (4K), 0.25; the frame is still made at full resolution.",
+                                            valueName: "s"))
+    var scale: Float = 1
+
     @Option(name: .long, help: ArgumentHelp("Folder of converted model weights (default: TWEEN_WEIGHTS or ~/.local/share/tween/models).",
                                             valueName: "dir"))
     var weightsDir: String?
@@ -77,6 +81,7 @@ struct ProcessingOptions: ParsableArguments {
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        guard [0.25, 0.5, 1, 2].contains(scale) else { throw ValidationError("--scale takes 0.25, 0.5, 1 or 2") }
         _ = try sceneCutThreshold()
         guard ModelRegistry.names.contains(model.lowercased()) else {
             throw ValidationError("unknown model '\(model)'; available: \(ModelRegistry.names.joined(separator: ", "))")
