@@ -17,15 +17,14 @@ extension Tensor {
                      "conv2d: input \(shape) and weights \(weight.shape) do not match")
         let batch = shape[0]
         var out = Tensor.outputStorage(batch * g.outChannels * g.outHeight * g.outWidth)
-        let packed = weight.data.withUnsafeBufferPointer { Convolution.packWeights($0.baseAddress!, g) }
-        data.withUnsafeBufferPointer { px in packed.withUnsafeBufferPointer { pw in out.withUnsafeMutableBufferPointer { po in
+        data.withUnsafeBufferPointer { px in weight.data.withUnsafeBufferPointer { pw in out.withUnsafeMutableBufferPointer { po in
             if let bias {
                 bias.data.withUnsafeBufferPointer { pb in
-                    Convolution.forward(input: px.baseAddress!, batch: batch, packedWeights: pw.baseAddress!,
+                    Convolution.forward(input: px.baseAddress!, batch: batch, weights: pw.baseAddress!,
                                         bias: pb.baseAddress!, output: po.baseAddress!, geometry: g)
                 }
             } else {
-                Convolution.forward(input: px.baseAddress!, batch: batch, packedWeights: pw.baseAddress!, bias: nil,
+                Convolution.forward(input: px.baseAddress!, batch: batch, weights: pw.baseAddress!, bias: nil,
                                     output: po.baseAddress!, geometry: g)
             }
         } } }

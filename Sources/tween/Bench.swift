@@ -80,11 +80,11 @@ struct EngineLayers {
         for i in 0..<(cin * size * size) { x[i] = Float(i % 97) / 97 - 0.5 }
         let w = (0..<(cout * g.depth)).map { Float($0 % 89) / 890 - 0.05 }
         let bias = [Float](repeating: 0.01, count: cout)
-        let packed = w.withUnsafeBufferPointer { Convolution.packWeights($0.baseAddress!, g) }
+        // From raw weights, as the Tensor op runs it (weight packing or transform included, Winograd where it applies).
         return EngineLayers(name: name, flops: g.flops) { pool in
-            packed.withUnsafeBufferPointer { pw in
+            w.withUnsafeBufferPointer { pw in
                 bias.withUnsafeBufferPointer { pb in
-                    Convolution.forward(input: x, batch: 1, packedWeights: pw.baseAddress!, bias: pb.baseAddress!,
+                    Convolution.forward(input: x, batch: 1, weights: pw.baseAddress!, bias: pb.baseAddress!,
                                         output: y, geometry: g, pool: pool)
                 }
             }

@@ -74,3 +74,41 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 }
+
+final class WinogradTests: XCTestCase {
+    func testChoice() {
+        XCTAssertTrue(Convolution.usesWinograd(ConvGeometry(inChannels: 64, outChannels: 64, inHeight: 128, inWidth: 128, kernel: 3, pad: 1)))
+        XCTAssertFalse(Convolution.usesWinograd(ConvGeometry(inChannels: 32, outChannels: 32, inHeight: 256, inWidth: 256, kernel: 3, pad: 1)))
+        XCTAssertFalse(Convolution.usesWinograd(ConvGeometry(inChannels: 256, outChannels: 256, inHeight: 32, inWidth: 32, kernel: 3, pad: 1)))
+        XCTAssertFalse(Convolution.usesWinograd(ConvGeometry(inChannels: 64, outChannels: 64, inHeight: 128, inWidth: 128, kernel: 3, stride: 2, pad: 1)))
+    }
+
+    func testAgainstScalarReference() {
+        // Small cases: lower the thresholds so the Winograd path runs on them.
+        Convolution.minimumWinogradChannels = 16
+        defer { Convolution.minimumWinogradChannels = 48 }
+        let cases = [
+            ConvGeometry(inChannels: 16, outChannels: 16, inHeight: 8, inWidth: 8, kernel: 3, pad: 1),
+            ConvGeometry(inChannels: 17, outChannels: 19, inHeight: 9, inWidth: 13, kernel: 3, pad: 1),      // odd sizes
+            ConvGeometry(inChannels: 16, outChannels: 20, inHeight: 7, inWidth: 6, kernel: 3),               // no padding
+            ConvGeometry(inChannels: 20, outChannels: 16, inHeight: 6, inWidth: 11, kernel: 3, pad: 1, padding: .reflect),
+            ConvGeometry(inChannels: 32, outChannels: 32, inHeight: 5, inWidth: 9, kernel: 3, pad: 1, groups: 2, padding: .replicate),
+        ]
+        for (i, g) in cases.enumerated() {
+            XCTAssertTrue(g.kernelHeight == 3 && g.strideX == 1, "case \(i)")
+            let batch = i == 1 ? 2 : 1
+            let x = randoms(batch * g.inChannels * g.inHeight * g.inWidth, seed: UInt64(i + 1))
+            let w = randoms(g.outChannels * g.depth, seed: UInt64(i + 50)), b = randoms(g.outChannels, seed: UInt64(i + 90))
+            var y = [Float](repeating: .nan, count: batch * g.outChannels * g.outHeight * g.outWidth)
+            x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in b.withUnsafeBufferPointer { pb in y.withUnsafeMutableBufferPointer { py in
+                // Called directly: the tile-count threshold would send these small inputs elsewhere.
+                Convolution.forwardWinograd(input: px.baseAddress!, batch: batch, weights: pw.baseAddress!, bias: pb.baseAddress!,
+                                            output: py.baseAddress!, geometry: g, activation: .none, pool: ThreadPool(threads: 2))
+            } } } }
+            let r = Reference.conv2d(x, w, b, batch: batch, g)
+            // Winograd's transforms add a few roundings: 3e-5·√depth.
+            let tol = 3e-5 * Float(g.depth).squareRoot()
+            for j in 0..<y.count { XCTAssertEqual(y[j], r[j], accuracy: tol, "case \(i) at \(j)") }
+        }
+    }
+}
