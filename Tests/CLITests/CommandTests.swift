@@ -43,7 +43,14 @@ final class CommandTests: XCTestCase {
     }
 
     func testEvalMatchesScikitImageGoldens() throws {
-        let r = try tween(["eval", fixture("triplets"), "--model", "blend", "--json"])
+        // Two layouts: the fixture's frame0/1/2, and the same frames under Middlebury's names, made here.
+        let dataset = scratch + "/triplets"
+        try FileManager.default.createDirectory(atPath: dataset + "/mb/b", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: fixture("triplets/seq"), toPath: dataset + "/seq")
+        for (src, dst) in [("frame0", "frame10"), ("frame1", "frame10i11"), ("frame2", "frame11")] {
+            try FileManager.default.copyItem(atPath: fixture("triplets/seq/a/\(src).png"), toPath: dataset + "/mb/b/\(dst).png")
+        }
+        let r = try tween(["eval", dataset, "--model", "blend", "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
         XCTAssertEqual(report["count"] as? Int, 2)   // Middlebury layout and frame0/1/2 layout
@@ -55,10 +62,11 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(items[1]["psnr"] as! Double, goldens["blend_vs_frame1"]!["psnr"]!, accuracy: 1e-9)
         XCTAssertEqual(items[1]["ssim"] as! Double, goldens["blend_vs_frame1"]!["ssim"]!, accuracy: 1e-9)
         XCTAssertNotNil(report["seconds_per_frame"] as? Double)
-        let nearest = try tween(["eval", fixture("triplets"), "--model", "nearest", "--json"])
+        let nearest = try tween(["eval", dataset, "--model", "nearest", "--json"])
         let n = try JSONSerialization.jsonObject(with: Data(nearest.stdout.utf8)) as! [String: Any]
         XCTAssertEqual((n["items"] as! [[String: Any]])[1]["psnr"] as! Double, goldens["frame0_vs_frame1"]!["psnr"]!, accuracy: 1e-9)
-        XCTAssertEqual(try tween(["eval", scratch]).status, 1)
+        try FileManager.default.createDirectory(atPath: scratch + "/empty", withIntermediateDirectories: true)
+        XCTAssertEqual(try tween(["eval", scratch + "/empty"]).status, 1)   // no triplets
     }
 
     func testModelsListsWhatEachSupports() throws {
