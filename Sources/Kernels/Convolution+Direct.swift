@@ -81,10 +81,7 @@ extension Convolution {
     static func directKernel(g: ConvGeometry, planeSize: Int, rowStride: Int, a: UnsafePointer<Float>,
                              origin: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int,
                              bias: UnsafePointer<Float>?, activation: Activation) {
-        var c00 = Vec8(), c01 = Vec8(), c02 = Vec8()
-        var c10 = Vec8(), c11 = Vec8(), c12 = Vec8()
-        var c20 = Vec8(), c21 = Vec8(), c22 = Vec8()
-        var c30 = Vec8(), c31 = Vec8(), c32 = Vec8()
+        var acc = Tile4x24()
         var pa = a
         let kh = g.kernelHeight, kw = g.kernelWidth, dy = g.dilationY * rowStride, dx = g.dilationX
         for ci in 0..<g.inPerGroup {
@@ -92,15 +89,7 @@ extension Convolution {
             for _ in 0..<kh {
                 var pb = rowPtr
                 for _ in 0..<kw {
-                    let b0 = load8(pb), b1 = load8(pb + 8), b2 = load8(pb + 16)
-                    var s = Vec8(repeating: pa[0])
-                    c00.addProduct(s, b0); c01.addProduct(s, b1); c02.addProduct(s, b2)
-                    s = Vec8(repeating: pa[1])
-                    c10.addProduct(s, b0); c11.addProduct(s, b1); c12.addProduct(s, b2)
-                    s = Vec8(repeating: pa[2])
-                    c20.addProduct(s, b0); c21.addProduct(s, b1); c22.addProduct(s, b2)
-                    s = Vec8(repeating: pa[3])
-                    c30.addProduct(s, b0); c31.addProduct(s, b1); c32.addProduct(s, b2)
+                    acc.step(pa, load8(pb), load8(pb + 8), load8(pb + 16))
                     pa += 4; pb += dx
                 }
                 rowPtr += dy
@@ -108,10 +97,7 @@ extension Convolution {
         }
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 96) { t in
             let tile = t.baseAddress!
-            store8(c00, tile); store8(c01, tile + 8); store8(c02, tile + 16)
-            store8(c10, tile + 24); store8(c11, tile + 32); store8(c12, tile + 40)
-            store8(c20, tile + 48); store8(c21, tile + 56); store8(c22, tile + 64)
-            store8(c30, tile + 72); store8(c31, tile + 80); store8(c32, tile + 88)
+            acc.store(tile)
             GEMM.writeTile(tile, c: c, ldc: ldc, rows: rows, cols: cols, accumulate: false, bias: bias, activation: activation)
         }
     }

@@ -72,33 +72,47 @@ public enum GEMM {
     static func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
                             ldc: Int, rows: Int, cols: Int, accumulate: Bool, bias: UnsafePointer<Float>?,
                             activation: Activation) {
-        var c00 = Vec8(), c01 = Vec8(), c02 = Vec8()
-        var c10 = Vec8(), c11 = Vec8(), c12 = Vec8()
-        var c20 = Vec8(), c21 = Vec8(), c22 = Vec8()
-        var c30 = Vec8(), c31 = Vec8(), c32 = Vec8()
+        var acc = Tile4x24()
         var pa = a, pb = b
         for _ in 0..<kc {
-            let b0 = load8(pb), b1 = load8(pb + 8), b2 = load8(pb + 16)
-            var s = Vec8(repeating: pa[0])
-            c00.addProduct(s, b0); c01.addProduct(s, b1); c02.addProduct(s, b2)
-            s = Vec8(repeating: pa[1])
-            c10.addProduct(s, b0); c11.addProduct(s, b1); c12.addProduct(s, b2)
-            s = Vec8(repeating: pa[2])
-            c20.addProduct(s, b0); c21.addProduct(s, b1); c22.addProduct(s, b2)
-            s = Vec8(repeating: pa[3])
-            c30.addProduct(s, b0); c31.addProduct(s, b1); c32.addProduct(s, b2)
+            acc.step(pa, load8(pb), load8(pb + 8), load8(pb + 16))
             pa += 4; pb += 24
         }
         // Write out through a tile so that edge tiles, accumulation, bias and activation share one path.
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 96) { t in
             let tile = t.baseAddress!
-            store8(c00, tile); store8(c01, tile + 8); store8(c02, tile + 16)
-            store8(c10, tile + 24); store8(c11, tile + 32); store8(c12, tile + 40)
-            store8(c20, tile + 48); store8(c21, tile + 56); store8(c22, tile + 64)
-            store8(c30, tile + 72); store8(c31, tile + 80); store8(c32, tile + 88)
+            acc.store(tile)
             writeTile(tile, c: c, ldc: ldc, rows: rows, cols: cols, accumulate: accumulate, bias: bias,
                       activation: activation)
         }
+    }
+}
+
+/// The 4×24 block of C held in twelve AVX2 registers by the micro-kernels (GEMM and direct convolution).
+struct Tile4x24 {
+    var c00 = Vec8(), c01 = Vec8(), c02 = Vec8()
+    var c10 = Vec8(), c11 = Vec8(), c12 = Vec8()
+    var c20 = Vec8(), c21 = Vec8(), c22 = Vec8()
+    var c30 = Vec8(), c31 = Vec8(), c32 = Vec8()
+
+    /// One depth step: four A values (broadcast) times 24 B values, 12 FMAs.
+    @inline(__always) mutating func step(_ a: UnsafePointer<Float>, _ b0: Vec8, _ b1: Vec8, _ b2: Vec8) {
+        var s = Vec8(repeating: a[0])
+        c00.addProduct(s, b0); c01.addProduct(s, b1); c02.addProduct(s, b2)
+        s = Vec8(repeating: a[1])
+        c10.addProduct(s, b0); c11.addProduct(s, b1); c12.addProduct(s, b2)
+        s = Vec8(repeating: a[2])
+        c20.addProduct(s, b0); c21.addProduct(s, b1); c22.addProduct(s, b2)
+        s = Vec8(repeating: a[3])
+        c30.addProduct(s, b0); c31.addProduct(s, b1); c32.addProduct(s, b2)
+    }
+
+    /// Row-major 4 × 24 into `tile`.
+    @inline(__always) func store(_ tile: UnsafeMutablePointer<Float>) {
+        store8(c00, tile); store8(c01, tile + 8); store8(c02, tile + 16)
+        store8(c10, tile + 24); store8(c11, tile + 32); store8(c12, tile + 40)
+        store8(c20, tile + 48); store8(c21, tile + 56); store8(c22, tile + 64)
+        store8(c30, tile + 72); store8(c31, tile + 80); store8(c32, tile + 88)
     }
 }
 

@@ -4,6 +4,22 @@
 /// Both vectorise over x (kernels are stored [K][H][W], so each tap is a contiguous row) and sum the K outer terms
 /// with Kahan compensation, since 51 × 51 products are summed per output sample.
 public enum LocalConvolution {
+    /// Kahan summation, lane by lane: sum += terms, carrying each lane's lost low-order part in `comp`.
+    @inline(__always)
+    static func compensatedAdd(_ terms: UnsafePointer<Float>, into sum: UnsafeMutablePointer<Float>,
+                               compensation comp: UnsafeMutablePointer<Float>, count w: Int) {
+        var x = 0
+        while x + 8 <= w {
+            let term = load8(terms + x) - load8(comp + x)
+            let s0 = load8(sum + x), t = s0 + term
+            store8((t - s0) - term, comp + x); store8(t, sum + x); x += 8
+        }
+        while x < w {
+            let term = terms[x] - comp[x], t = sum[x] + term
+            comp[x] = (t - sum[x]) - term; sum[x] = t; x += 1
+        }
+    }
+
     /// in: [N][C][H+K−1][W+K−1]; v, h: [N][K][H][W]; out: [N][C][H][W].
     public static func separable(_ input: UnsafePointer<Float>, vertical v: UnsafePointer<Float>,
                                  horizontal hz: UnsafePointer<Float>, batch: Int, channels: Int, height h: Int,
@@ -29,18 +45,12 @@ public enum LocalConvolution {
                             while x + 8 <= w { store8(load8(row + x).addingProduct(load8(hj + x), load8(s + x)), row + x); x += 8 }
                             while x < w { row[x] += hj[x] * s[x]; x += 1 }
                         }
-                        // Kahan: sum += v_i · row, carrying the lost low-order part.
-                        let vi = vK + i * h * w
+                        // sum += v_i · row
                         var x = 0
-                        while x + 8 <= w {
-                            let term = load8(vi + x) * load8(row + x) - load8(comp + x)
-                            let s0 = load8(sum + x), t = s0 + term
-                            store8((t - s0) - term, comp + x); store8(t, sum + x); x += 8
-                        }
-                        while x < w {
-                            let term = vi[x] * row[x] - comp[x], t = sum[x] + term
-                            comp[x] = (t - sum[x]) - term; sum[x] = t; x += 1
-                        }
+                        let vi = vK + i * h * w
+                        while x + 8 <= w { store8(load8(vi + x) * load8(row + x), row + x); x += 8 }
+                        while x < w { row[x] *= vi[x]; x += 1 }
+                        compensatedAdd(row, into: sum, compensation: comp, count: w)
                     }
                     (UnsafeMutablePointer<Float>(bitPattern: oa)! + ((n * channels + c) * h + y) * w).update(from: sum, count: w)
                 }
@@ -112,10 +122,7 @@ public enum LocalConvolution {
                             let kij = kb + (i * k + j) * h * w, s = plane + (y + i) * pw + j
                             for x in 0..<w { row[x] += kij[x] * s[x] }
                         }
-                        for x in 0..<w {
-                            let term = row[x] - comp[x], t = sum[x] + term
-                            comp[x] = (t - sum[x]) - term; sum[x] = t
-                        }
+                        compensatedAdd(row, into: sum, compensation: comp, count: w)
                     }
                     (UnsafeMutablePointer<Float>(bitPattern: oa)! + ((n * channels + c) * h + y) * w).update(from: sum, count: w)
                 }
