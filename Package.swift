@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "Kernels", "TestSupport"], swiftSettings: simd),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "Kernels", "TestSupport"], swiftSettings: simd),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Frames"], swiftSettings: simd),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Tensor"], swiftSettings: simd),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Tensor", "Frames"], swiftSettings: simd),
         .testTarget(name: "InterpolationTests", dependencies: ["Interpolation", "Models", "Frames"], swiftSettings: simd),
         .testTarget(name: "CLITests", dependencies: ["Media", "Frames"], swiftSettings: simd),
     ],

@@ -46,8 +46,9 @@ def make_unpickler(stream, storage_info):
             return key
     return Unpickler(stream)
 
-def load_state_dict(path):
-    """Reads both of PyTorch's formats: the zip archive (1.6 and later) and the legacy stream of pickles."""
+def load_checkpoint(path):
+    """Reads both of PyTorch's formats: the zip archive (1.6 and later) and the legacy stream of pickles. Returns
+    the pickled object with every tensor as a numpy array (nested dicts, lists and plain values kept)."""
     info, arrays = {}, {}
     if zipfile.is_zipfile(path):
         archive = zipfile.ZipFile(path)
@@ -67,7 +68,15 @@ def load_state_dict(path):
                 count = struct.unpack("<q", f.read(8))[0]
                 dtype = np.dtype(info[key])
                 arrays[key] = np.frombuffer(f.read(count * dtype.itemsize), dtype=dtype)
-    return {k: v.materialise(arrays) for k, v in state.items()}
+    def tree(x):
+        if isinstance(x, LazyTensor): return x.materialise(arrays)
+        if isinstance(x, dict): return type(x)((k, tree(v)) for k, v in x.items())
+        if isinstance(x, (list, tuple)): return type(x)(tree(v) for v in x)
+        return x
+    return tree(state)
+
+def load_state_dict(path):
+    return load_checkpoint(path)
 
 def write_safetensors(tensors, path, metadata):
     header, offset, blobs = {"__metadata__": metadata}, 0, []

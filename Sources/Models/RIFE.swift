@@ -113,30 +113,12 @@ public final class RIFEInterpolator: FrameInterpolator, FlowScalable {
         let out = Tensor.inferenceMode {
             network.interpolate(Self.networkInput(a, unit: unit), Self.networkInput(b, unit: unit), scale: scale).frame
         }
-        let image = Self.image(from: out, like: a)
+        let image = NetworkIO.image(from: out, like: a)
         return times.map { _ in image }
     }
 
     /// [1, 3, H', W'], zero-padded at the right and bottom to multiples of `unit`. Channels stay R, G, B: the
     /// official scripts read frames with OpenCV (B, G, R), but PEERS.md's reference figures were measured with
     /// R, G, B, and only that order reproduces them within 0.05 dB (v4.25 on Middlebury: 33.29 in RGB, 33.22 in BGR).
-    static func networkInput(_ im: Image, unit: Int) -> Tensor {
-        let ph = (im.height + unit - 1) / unit * unit, pw = (im.width + unit - 1) / unit * unit
-        var planes = [Float](); planes.reserveCapacity(3 * im.planeSize)
-        for c in 0..<3 { planes += im.data[(c * im.planeSize)..<((c + 1) * im.planeSize)] }
-        return Tensor(shape: [1, 3, im.height, im.width], data: planes)
-            .padded(top: 0, bottom: ph - im.height, left: 0, right: pw - im.width)
-    }
-
-    /// The network's output, cropped back to the frame's size.
-    static func image(from out: Tensor, like a: Image) -> Image {
-        let (ph, pw) = (out.shape[2], out.shape[3])
-        var data = [Float](repeating: 0, count: 3 * a.planeSize)
-        for c in 0..<3 {
-            for y in 0..<a.height {
-                for x in 0..<a.width { data[(c * a.height + y) * a.width + x] = out.data[(c * ph + y) * pw + x] }
-            }
-        }
-        return Image(width: a.width, height: a.height, channels: 3, data: data)
-    }
+    static func networkInput(_ im: Image, unit: Int) -> Tensor { NetworkIO.input(im, unit: unit, padding: .zeros) }
 }

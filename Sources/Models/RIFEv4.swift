@@ -119,7 +119,7 @@ public final class RIFEv4Interpolator: FrameInterpolator, FlowScalable {
         let unit = max(128, Int(128 / scale))   // the reference pads to multiples of 128
         let x0 = RIFEInterpolator.networkInput(a, unit: unit), x1 = RIFEInterpolator.networkInput(b, unit: unit)
         return times.map { t in
-            RIFEInterpolator.image(from: Tensor.inferenceMode { network.interpolate(x0, x1, t: t, scale: scale).frame }, like: a)
+            NetworkIO.image(from: Tensor.inferenceMode { network.interpolate(x0, x1, t: t, scale: scale).frame }, like: a)
         }
     }
 }

@@ -51,6 +51,7 @@ extension Layer {
 public struct LoadError: Error, CustomStringConvertible {
     public let source: String
     public let problems: [String]
+    public init(source: String, problems: [String]) { self.source = source; self.problems = problems }
     public var description: String {
         "\(source): does not match the model (\(problems.count) problem\(problems.count == 1 ? "" : "s")): " + problems.joined(separator: "; ")
     }
