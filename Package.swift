@@ -35,12 +35,16 @@ let package = Package(
         .target(name: "Media", dependencies: ["CFFmpeg", "CPNG", "Frames"], swiftSettings: simd),
         .target(name: "Models", dependencies: ["Frames", "NN", "Tensor", "Kernels"], swiftSettings: simd),
         .target(name: "Interpolation", dependencies: ["Frames", "Models"], swiftSettings: simd),
+        // Training data (clips, synthetic scenes, teacher cache) and the training loop; no file formats but safetensors.
+        .target(name: "Training", dependencies: ["Models", "NN", "Tensor", "Kernels"], swiftSettings: simd),
         .executableTarget(
             name: "tween",
             dependencies: [
-                "Media", "Frames", "Models", "Interpolation", "Kernels",
+                "Media", "Frames", "Models", "Interpolation", "Kernels", "NN", "Tensor", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            // Weights trained here (float16 safetensors), found next to the executable at run time.
+            resources: [.copy("Weights")],
             swiftSettings: simd
         ),
         .testTarget(name: "FramesTests", dependencies: ["Frames"], swiftSettings: simd),
@@ -52,6 +56,7 @@ let package = Package(
         .testTarget(name: "MediaTests", dependencies: ["Media", "Frames"], swiftSettings: simd),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Tensor", "Frames"], swiftSettings: simd),
         .testTarget(name: "InterpolationTests", dependencies: ["Interpolation", "Models", "Frames"], swiftSettings: simd),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Tensor"], swiftSettings: simd),
         .testTarget(name: "CLITests", dependencies: ["Media", "Frames"], swiftSettings: simd),
     ],
     swiftLanguageModes: [.v5]

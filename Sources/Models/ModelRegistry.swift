@@ -1,3 +1,4 @@
+import NN
 import Tensor
 
 /// Every interpolation method Tween knows, by the name used on the command line.
@@ -8,6 +9,8 @@ public enum ModelRegistry {
         NearestInterpolator().info, BlendInterpolator().info,
         ModelInfo(name: "rife-hdv3", summary: "RIFE HDv3 (ECCV 2022), official weights", arbitraryT: false, needsWeights: true),
         ModelInfo(name: "rife-v4.25", summary: "Practical-RIFE v4.25 (any t), official weights", arbitraryT: true, needsWeights: true),
+        ModelInfo(name: "superslomo", summary: "Super SloMo (CVPR 2018), compact, trained here; any t", arbitraryT: true, needsWeights: true),
+        ModelInfo(name: "sepconv", summary: "SepConv (ICCV 2017), compact, trained here; t = ½", arbitraryT: false, needsWeights: true),
     ]
 
     public static var names: [String] { all.map(\.name) }
@@ -17,17 +20,23 @@ public enum ModelRegistry {
         switch name.lowercased() {
         case "rife-hdv3": return "rife-hdv3.safetensors"
         case "rife-v4.25": return "rife-v4.25.safetensors"
+        case "superslomo": return "superslomo.safetensors"
+        case "sepconv": return "sepconv.safetensors"
         default: return nil
         }
     }
 
     /// Builds a model; `weights` loads a weight file by name (the CLI reads it from the model folder).
-    public static func make(_ name: String, weights: (String) throws -> [String: Tensor] = { _ in [:] }) throws -> FrameInterpolator {
+    public static func make(_ name: String, weights: (String) throws -> Safetensors.File = { throw LoadError(source: $0, problems: ["no weights"]) }) throws -> FrameInterpolator {
         switch name.lowercased() {
         case "nearest": return NearestInterpolator()
         case "blend": return BlendInterpolator()
-        case "rife-hdv3": return try RIFEInterpolator(weights: weights("rife-hdv3.safetensors"))
-        case "rife-v4.25": return try RIFEv4Interpolator(weights: weights("rife-v4.25.safetensors"))
+        case "rife-hdv3": return try RIFEInterpolator(weights: weights("rife-hdv3.safetensors").tensors)
+        case "rife-v4.25": return try RIFEv4Interpolator(weights: weights("rife-v4.25.safetensors").tensors)
+        case "superslomo":
+            let file = try weights("superslomo.safetensors")
+            return try SuperSloMoInterpolator(weights: file.tensors, metadata: file.metadata)
+        case "sepconv": return try SepConvInterpolator(weights: weights("sepconv.safetensors").tensors)
         default: throw InterpolatorError.unknownModel(name, available: names)
         }
     }

@@ -37,9 +37,13 @@ public final class SuperSloMo: Layer {
 
         let conv1: Conv2d, conv2: Conv2d, conv3: Conv2d
         let down: [Down], up: [Up]
+        /// The port ends with a leaky ReLU even on flows, so a flow of −10 px needs a pre-activation of −100;
+        /// weights trained here use a linear output (the paper's form), recorded in their metadata.
+        public let linearOutput: Bool
 
         /// `widths`: the six feature widths from full resolution to 1/32 (the port: 32, 64, 128, 256, 512, 512).
-        public init(inChannels: Int, outChannels: Int, widths w: [Int], rng: inout Initializer) {
+        public init(inChannels: Int, outChannels: Int, widths w: [Int], linearOutput: Bool = false, rng: inout Initializer) {
+            self.linearOutput = linearOutput
             precondition(w.count == 6, "Super SloMo U-Net widths: six values")
             conv1 = Conv2d(inChannels, w[0], kernel: 7, padding: 3, init: &rng)
             conv2 = Conv2d(w[0], w[0], kernel: 7, padding: 3, init: &rng)
@@ -58,7 +62,7 @@ public final class SuperSloMo: Layer {
             for block in down.dropLast() { skips.append(block(skips.last!)) }
             var x = down.last!(skips.last!)
             for (block, skip) in zip(up, skips.reversed()) { x = block(x, skip: skip) }
-            return conv3(x).leakyReLU(0.1)
+            return linearOutput ? conv3(x) : conv3(x).leakyReLU(0.1)
         }
     }
 
@@ -68,13 +72,17 @@ public final class SuperSloMo: Layer {
 
     public let flowComputation: UNet, flowInterpolation: UNet
     public let widths: [Int]
+    public var linearOutput: Bool { flowComputation.linearOutput }
 
-    public init(widths: [Int] = SuperSloMo.officialWidths, seed: UInt64 = 0) {
+    public init(widths: [Int] = SuperSloMo.officialWidths, linearOutput: Bool = false, seed: UInt64 = 0) {
         var rng = Initializer(seed: seed)
         self.widths = widths
-        flowComputation = UNet(inChannels: 6, outChannels: 4, widths: widths, rng: &rng)
-        flowInterpolation = UNet(inChannels: 20, outChannels: 5, widths: widths, rng: &rng)
+        flowComputation = UNet(inChannels: 6, outChannels: 4, widths: widths, linearOutput: linearOutput, rng: &rng)
+        flowInterpolation = UNet(inChannels: 20, outChannels: 5, widths: widths, linearOutput: linearOutput, rng: &rng)
     }
+
+    /// The metadata key and value that mark weights trained with linear U-Net outputs.
+    public static let outputMetadata = ("output_activation", "linear")
 
     public var children: [(String, Layer)] { [("state_dictFC", flowComputation), ("state_dictAT", flowInterpolation)] }
 
@@ -131,8 +139,9 @@ public final class SuperSloMoInterpolator: FrameInterpolator {
         info = ModelInfo(name: name, summary: "Super SloMo (CVPR 2018), any t", arbitraryT: true, needsWeights: true)
     }
 
-    public convenience init(weights: [String: Tensor], name: String = "superslomo") throws {
-        let net = SuperSloMo(widths: try SuperSloMo.widths(in: weights))
+    public convenience init(weights: [String: Tensor], metadata: [String: String] = [:], name: String = "superslomo") throws {
+        let linear = metadata[SuperSloMo.outputMetadata.0] == SuperSloMo.outputMetadata.1
+        let net = SuperSloMo(widths: try SuperSloMo.widths(in: weights), linearOutput: linear)
         try net.load(weights, source: "\(name) weights")
         self.init(network: net, name: name)
     }

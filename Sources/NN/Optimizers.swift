@@ -8,6 +8,8 @@ public enum Schedule: Sendable {
     case step(Float, every: Int, gamma: Float)
     /// Cosine decay from the base rate to `floor` over `steps`, after a linear warm-up.
     case cosine(Float, steps: Int, warmup: Int = 0, floor: Float = 0)
+    /// Constant, then a cosine decay to `floor` over the last `fraction` of `steps` (a budgeted run's ending).
+    case decayingTail(Float, steps: Int, fraction: Float, floor: Float)
 
     public func rate(at step: Int) -> Float {
         switch self {
@@ -16,6 +18,11 @@ public enum Schedule: Sendable {
         case .cosine(let lr, let steps, let warmup, let floor):
             if step < warmup { return lr * Float(step + 1) / Float(warmup) }
             let p = min(1, Float(step - warmup) / Float(max(1, steps - warmup)))
+            return floor + (lr - floor) * 0.5 * (1 + cos(.pi * p))
+        case .decayingTail(let lr, let steps, let fraction, let floor):
+            let start = Int(Float(steps) * (1 - fraction))
+            guard step >= start else { return lr }
+            let p = min(1, Float(step - start) / Float(max(1, steps - start)))
             return floor + (lr - floor) * 0.5 * (1 + cos(.pi * p))
         }
     }

@@ -10,6 +10,7 @@ public enum Safetensors {
 
     public struct Error: Swift.Error, CustomStringConvertible, Equatable {
         public let path: String, problem: String
+        public init(path: String, problem: String) { self.path = path; self.problem = problem }
         public var description: String { "\(path): \(problem)" }
     }
 

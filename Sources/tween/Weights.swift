@@ -15,19 +15,32 @@ enum WeightStore {
         return data + "/tween/models"
     }
 
-    static func path(_ file: String) -> String { (directory as NSString).appendingPathComponent(file) }
+    /// Weights trained here ship with the executable (SwiftPM copies `Sources/tween/Weights` next to it); a file of
+    /// the same name in the model folder takes precedence, so a user can swap in a converted official checkpoint.
+    static var bundled: String {
+        Bundle.main.bundleURL.appendingPathComponent("Tween_tween.resources/Weights").path
+    }
+
+    /// The file that will be used: the model folder's, else the bundled one (nil: neither exists).
+    static func resolve(_ file: String) -> String? {
+        let user = (directory as NSString).appendingPathComponent(file)
+        if FileManager.default.fileExists(atPath: user) { return user }
+        let shipped = (bundled as NSString).appendingPathComponent(file)
+        return FileManager.default.fileExists(atPath: shipped) ? shipped : nil
+    }
+
+    static func path(_ file: String) -> String { resolve(file) ?? (directory as NSString).appendingPathComponent(file) }
 
     static func isInstalled(_ model: String) -> Bool {
-        ModelRegistry.weightFile(model).map { FileManager.default.fileExists(atPath: path($0)) } ?? true
+        ModelRegistry.weightFile(model).map { resolve($0) != nil } ?? true
     }
 
     /// Loads a weight file, with an error that says how to install it.
-    static func load(_ file: String) throws -> [String: Tensor] {
-        let p = path(file)
-        guard FileManager.default.fileExists(atPath: p) else {
-            throw MediaError(p, "model weights not installed; run Scripts/fetch-rife.sh (or set --weights-dir / TWEEN_WEIGHTS)")
+    static func load(_ file: String) throws -> Safetensors.File {
+        guard let p = resolve(file) else {
+            throw MediaError(path(file), "model weights not installed; run Scripts/fetch-rife.sh (or set --weights-dir / TWEEN_WEIGHTS)")
         }
-        return try Safetensors.read(p).tensors
+        return try Safetensors.read(p)
     }
 
     static func make(_ model: String) throws -> FrameInterpolator { try ModelRegistry.make(model, weights: load) }

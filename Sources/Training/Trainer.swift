@@ -1,0 +1,143 @@
+import Foundation
+import Models
+import NN
+import Tensor
+
+/// The network being trained and its paper's losses.
+public enum Student {
+    case superSloMo(SuperSloMo)
+    case sepConv(SepConv)
+
+    public var layer: Layer {
+        switch self {
+        case .superSloMo(let m): return m
+        case .sepConv(let m): return m
+        }
+    }
+
+    /// The frame at each sample's t, RGB 0…1 ([N, 3, S, S]); inference only (validation).
+    func predict(_ a: Tensor, _ b: Tensor, t: Float) -> Tensor {
+        switch self {
+        case .superSloMo(let m):
+            let flows = m.bidirectionalFlow(SuperSloMo.normalised(a), SuperSloMo.normalised(b))
+            return SuperSloMo.denormalised(m.synthesise(flows, t: t).frame)
+        case .sepConv(let m):
+            return m.interpolate(a, b)
+        }
+    }
+}
+
+/// Loss weights (images in 0…1, flows in pixels).
+public struct LossWeights: Sendable {
+    /// Super SloMo: the paper's λr 0.8, λw 0.4 and λs 1 rescaled as in TRAINING_NOTES.md (smoothness on pixel flows
+    /// divided by 204 so it does not swamp the L1); census stands in for the VGG perceptual term (no downloads).
+    public var reconstruction: Float = 1, warping: Float = 0.5, smoothness: Float = 1 / 204, census: Float = 0.1
+    /// Privileged distillation (RIFE paper): L1 between the student's flows from t and the teacher's, in pixels.
+    public var distillation: Float = 0.01
+    public init() {}
+}
+
+/// One optimisation step on a batch; returns the total loss and its named parts.
+public struct StepResult { public let loss: Float; public let parts: [(String, Float)] }
+
+public final class Trainer {
+    public let student: Student
+    public let optimizer: Adam
+    public var weights = LossWeights()
+
+    public init(student: Student, schedule: Schedule) {
+        self.student = student
+        optimizer = Adam(student.layer.parameters().map(\.1), schedule: schedule,
+                         variant: { if case .sepConv = student { return .adamax }; return .adam }())
+    }
+
+    /// Stacks samples (all the same size and t) into batch tensors.
+    static func stack(_ batch: [TrainingSample]) -> (a: Tensor, mid: Tensor, b: Tensor, flow: Tensor?) {
+        let (n, s) = (batch.count, batch[0].size)
+        let flow = batch.allSatisfy({ $0.teacherFlow != nil })
+            ? Tensor(shape: [n, 4, s, s], data: batch.flatMap { $0.teacherFlow! }) : nil
+        return (Tensor(shape: [n, 3, s, s], data: batch.flatMap(\.first)),
+                Tensor(shape: [n, 3, s, s], data: batch.flatMap(\.middle)),
+                Tensor(shape: [n, 3, s, s], data: batch.flatMap(\.last)), flow)
+    }
+
+    public func step(_ batch: [TrainingSample]) -> StepResult {
+        let (a, mid, b, teacher) = Self.stack(batch)
+        let t = batch[0].t
+        var parts: [(String, Tensor)] = []
+        switch student {
+        case .superSloMo(let m):
+            let i0 = SuperSloMo.normalised(a), i1 = SuperSloMo.normalised(b), it = SuperSloMo.normalised(mid)
+            let flows = m.bidirectionalFlow(i0, i1)
+            let s = m.synthesise(flows, t: t)
+            parts.append(("rec", Loss.l1(s.frame, it) * weights.reconstruction))
+            let warp = Loss.l1(i0.warped(by: s.approxT0, padding: .zeros), it) + Loss.l1(i1.warped(by: s.approxT1, padding: .zeros), it)
+                + Loss.l1(i0.warped(by: flows.f10, padding: .zeros), i1) + Loss.l1(i1.warped(by: flows.f01, padding: .zeros), i0)
+            parts.append(("warp", warp * weights.warping))
+            parts.append(("smooth", (Loss.smoothness(flows.f01) + Loss.smoothness(flows.f10)) * weights.smoothness))
+            if weights.census > 0 {
+                parts.append(("census", Loss.census(SuperSloMo.denormalised(s.frame), mid) * weights.census))
+            }
+            if let teacher, weights.distillation > 0 {
+                let t0 = teacher.slice(axis: 1, 0..<2), t1 = teacher.slice(axis: 1, 2..<4)
+                // Both the refined flows and the linear estimates from F₀→₁, F₁→₀ follow the teacher, so the flow
+                // U-Net gets a full-magnitude target from the first step.
+                let d = Loss.l1(s.flowT0, t0) + Loss.l1(s.flowT1, t1) + Loss.l1(s.approxT0, t0) + Loss.l1(s.approxT1, t1)
+                parts.append(("distil", d * weights.distillation))
+            }
+        case .sepConv(let m):
+            parts.append(("l1", Loss.l1(m.interpolate(a, b), mid)))
+        }
+        let total = parts.dropFirst().reduce(parts[0].1) { $0 + $1.1 }
+        total.backward()
+        optimizer.update()
+        return StepResult(loss: total.scalar, parts: parts.map { ($0.0, $0.1.scalar) })
+    }
+
+    /// The validation set's PSNR for the average of the two input frames (the baseline every model must beat).
+    public static func blendPSNR(_ samples: [TrainingSample]) -> Double {
+        samples.map { s in
+            var se = 0.0
+            for j in 0..<s.middle.count { let d = Double((s.first[j] + s.last[j]) * 0.5) - Double(s.middle[j]); se += d * d }
+            return 10 * log10(1 / max(se / Double(s.middle.count), 1e-10))
+        }.reduce(0, +) / Double(samples.count)
+    }
+
+    /// Mean PSNR (dB) over a validation set, in batches of four.
+    public func validationPSNR(_ samples: [TrainingSample]) -> Double {
+        var total = 0.0
+        Tensor.inferenceMode {
+            for start in stride(from: 0, to: samples.count, by: 4) {
+                let batch = Array(samples[start..<min(start + 4, samples.count)])
+                let (a, mid, b, _) = Self.stack(batch)
+                let out = student.predict(a, b, t: batch[0].t)
+                let per = 3 * batch[0].size * batch[0].size
+                for i in 0..<batch.count {
+                    var se = 0.0
+                    for j in (i * per)..<((i + 1) * per) {
+                        let d = Double(min(1, max(0, out.data[j]))) - Double(mid.data[j]); se += d * d
+                    }
+                    total += 10 * log10(1 / max(se / Double(per), 1e-10))
+                }
+            }
+        }
+        return total / Double(samples.count)
+    }
+
+    // MARK: checkpoints
+
+    /// The model's tensors under their own keys (so a checkpoint is also a weight file) plus the optimiser's moments.
+    public func checkpoint(metadata: [String: String]) -> [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        for (k, v) in student.layer.stateDict() { out[k] = v }
+        for (k, v) in optimizer.state { out["optimizer." + k] = v }
+        return out
+    }
+
+    public func restore(_ tensors: [String: Tensor], source: String) throws {
+        try student.layer.load(tensors, source: source, ignoring: ["optimizer."])
+        var state: [String: Tensor] = [:]
+        for (k, v) in tensors where k.hasPrefix("optimizer.") { state[String(k.dropFirst("optimizer.".count))] = v }
+        optimizer.restore(state)
+    }
+}

@@ -1,0 +1,240 @@
+import ArgumentParser
+import Foundation
+import Frames
+import Kernels
+import Media
+import Models
+import NN
+import Tensor
+import Training
+
+/// `tween train`: trains a research-guide model on this machine, resumably, with an optional RIFE teacher.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train Super SloMo or SepConv on videos and photos (checkpointed, resumable, deterministic).",
+        discussion: """
+        Example (the shipped Super SloMo's recipe is in the README and in the weight file's metadata):
+          Scripts/fetch-training-media.sh ~/tween-media
+          tween train --model superslomo --data ~/tween-media --teacher rife-hdv3 --steps 6000 --out superslomo.safetensors
+        """)
+
+    @Option(name: .long, help: ArgumentHelp("superslomo or sepconv.", valueName: "name"))
+    var model: String
+
+    @Option(name: .long, help: ArgumentHelp("Base width: Super SloMo's U-Nets use W, 2W, 4W, 8W, 16W, 16W (32 is the paper's size); SepConv's encoder W, 2W, 4W, 8W, 8W with 2W-wide kernel heads.", valueName: "W"))
+    var width: Int = 8
+
+    @Option(name: .long, help: ArgumentHelp("SepConv's 1-D kernel length (odd).", valueName: "K"))
+    var kernel: Int = 25
+
+    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("Folders of training videos and photos (searched recursively).", valueName: "dir"))
+    var data: [String]
+
+    @Option(name: .long, help: "Optimisation steps in total (a resumed run continues to this count).")
+    var steps: Int = 2000
+
+    @Option(name: .long, help: "Samples per step.")
+    var batch: Int = 8
+
+    @Option(name: .long, help: ArgumentHelp("Final crop size, a multiple of 32; training starts at half of it and grows.", valueName: "pixels"))
+    var crop: Int = 128
+
+    @Option(name: .long, help: ArgumentHelp("Learning rate (decayed over the last 20% of the steps).", valueName: "rate"))
+    var lr: Float = 3e-4
+
+    @Option(name: .long, help: ArgumentHelp("Weight file to write (float16 safetensors); its checkpoint is written next to it.", valueName: "file"))
+    var out: String
+
+    @Flag(name: .long, help: "Continue from the checkpoint next to --out.")
+    var resume = false
+
+    @Option(name: .long, help: ArgumentHelp("Teacher whose flows supervise the student's (rife-hdv3).", valueName: "name"))
+    var teacher: String?
+
+    @Option(name: .long, help: ArgumentHelp("Teacher cache file (default: next to --out).", valueName: "file"))
+    var cache: String?
+
+    @Option(name: .long, help: "Crops in the teacher cache.")
+    var cacheSamples: Int = 3000
+
+    @Option(name: .long, help: "Write a checkpoint every this many steps.")
+    var checkpointEvery: Int = 250
+
+    @Option(name: .long, help: "Validate every this many steps.")
+    var validateEvery: Int = 250
+
+    @Option(name: .long, help: "Random seed (data order, crops, initial weights).")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: ArgumentHelp("Worker threads (default: all cores).", valueName: "n"))
+    var threads: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Folder of converted model weights (for the teacher).", valueName: "dir"))
+    var weightsDir: String?
+
+    static let benchmarkNames = ["beanbags", "dimetrodon", "dogdance", "grove", "hydrangea", "minicooper", "rubberwhale",
+                                 "urban", "venus", "walking", "basketball", "mequon", "schefflera", "wooden", "yosemite",
+                                 "army", "backyard", "evergreen", "teddy", "middlebury", "ucf101"]
+
+    func validate() throws {
+        guard ["superslomo", "sepconv"].contains(model) else { throw ValidationError("--model must be superslomo or sepconv") }
+        guard crop % 64 == 0, crop >= 64 else { throw ValidationError("--crop must be a multiple of 64 (the networks need multiples of 32 at half size)") }
+        guard kernel % 2 == 1, kernel >= 3 else { throw ValidationError("--kernel must be odd") }
+        guard steps > 0, batch > 0, width > 0 else { throw ValidationError("--steps, --batch and --width must be positive") }
+        if let teacher, teacher != "rife-hdv3" { throw ValidationError("--teacher: only rife-hdv3 is supported") }
+        if !resume && FileManager.default.fileExists(atPath: checkpointPath) {
+            throw ValidationError("\(checkpointPath): a checkpoint exists; pass --resume to continue it, or remove it")
+        }
+    }
+
+    var checkpointPath: String { (out as NSString).deletingPathExtension + ".checkpoint.safetensors" }
+
+    func run() throws {
+        if let threads { ThreadPool.configure(threads: threads) }
+        if let dir = weightsDir { WeightStore.override = dir }
+        let started = Date()
+        let (clips, photos) = try loadMedia()
+        Console.line("train: \(clips.count) clips (\(clips.map(\.frames.count).reduce(0, +)) frames), \(photos.count) photos")
+        let set = TrainingSet(clips: clips, photos: photos)
+
+        let student: Student
+        var metadata: [String: String] = ["recipe": CommandLine.arguments.dropFirst().joined(separator: " "), "seed": "\(seed)"]
+        switch model {
+        case "superslomo":
+            let widths = [1, 2, 4, 8, 16, 16].map { $0 * width }
+            student = .superSloMo(SuperSloMo(widths: widths, linearOutput: true, seed: seed))
+            metadata["architecture"] = "Super SloMo"; metadata["widths"] = widths.map(String.init).joined(separator: ",")
+            metadata[SuperSloMo.outputMetadata.0] = SuperSloMo.outputMetadata.1
+        default:
+            let config = SepConv.Configuration(widths: [1, 2, 4, 8, 8].map { $0 * width }, subnetWidth: 2 * width, kernelSize: kernel)
+            student = .sepConv(SepConv(config, seed: seed))
+            metadata["architecture"] = "SepConv"; metadata["widths"] = config.widths.map(String.init).joined(separator: ",")
+            metadata["kernel_size"] = "\(kernel)"
+        }
+        let trainer = Trainer(student: student, schedule: .decayingTail(lr, steps: steps, fraction: 0.2, floor: lr / 10))
+        let parameterCount = student.layer.parameters().reduce(0) { $0 + $1.1.count }
+        Console.line("train: \(model) with \(parameterCount) parameters")
+
+        var firstStep = 0
+        if resume {
+            let file = try Safetensors.read(checkpointPath)
+            try trainer.restore(file.tensors, source: checkpointPath)
+            firstStep = trainer.optimizer.step
+            Console.line("train: resumed at step \(firstStep) from \(checkpointPath)")
+        }
+
+        // Teacher outputs (and the crops they belong to) are computed once and reused across runs.
+        let cacheSize = crop + 32
+        let cachePath = cache ?? (out as NSString).deletingPathExtension + ".cache-\(teacher ?? "none")-\(cacheSize)-\(cacheSamples).safetensors"
+        let pool: TeacherCache
+        if FileManager.default.fileExists(atPath: cachePath) {
+            pool = try TeacherCache.read(cachePath).0
+            Console.line("train: \(pool.samples.count) cached crops from \(cachePath)")
+        } else {
+            let teacherNet: ((Tensor, Tensor) -> Tensor)?
+            if teacher != nil {
+                let rife = try WeightStore.make("rife-hdv3") as! RIFEInterpolator
+                teacherNet = { a, b in rife.network.interpolate(a, b).flow }
+            } else { teacherNet = nil }
+            let t0 = Date()
+            pool = TeacherCache.build(count: cacheSamples, size: cacheSize, set: set, syntheticFraction: 0.5, seed: seed ^ 0xCAC4E,
+                                      teacher: teacherNet) { n in
+                if n % 400 == 0 { Console.line("train: cache \(n)/\(cacheSamples)") }
+            }
+            try pool.write(to: cachePath, metadata: ["teacher": teacher ?? "none", "size": "\(cacheSize)", "seed": "\(seed)"])
+            Console.line(String(format: "train: cached %d crops in %.0f s → %@", pool.samples.count, Date().timeIntervalSince(t0), cachePath))
+        }
+        if teacher == nil { trainer.weights.distillation = 0 }
+        let validation = set.validation(count: 32, size: 128)
+        Console.line(String(format: "train: validation set of %d crops; blending the inputs scores %.2f dB", validation.count, Trainer.blendPSNR(validation)))
+
+        var rng = SeededRandom(seed: seed &+ UInt64(firstStep) &* 0x9E37)
+        var window = Date(), windowSamples = 0
+        for step in firstStep..<steps {
+            let progress = Float(step) / Float(steps)
+            let size = progress < 0.4 ? crop / 2 : (progress < 0.7 ? crop * 3 / 4 : crop)
+            var samples: [TrainingSample] = []
+            // Super SloMo learns any t from 9-frame windows and synthetic scenes on every fourth step.
+            let anyT = model == "superslomo" && step % 4 == 3
+            let t = anyT ? Float(1 + rng.int(7)) / 8 : 0.5
+            for _ in 0..<batch {
+                if anyT {
+                    var s = set.window(size: size, k: Int(t * 8), rng: &rng).augmented(&rng)
+                    if s.t != t { swap(&s.first, &s.last); s.t = t }   // one t per batch: undo a temporal reversal
+                    samples.append(s)
+                } else {
+                    let source = pool.samples[rng.int(pool.samples.count)]
+                    let x = rng.int(source.size - size + 1), y = rng.int(source.size - size + 1)
+                    var s = source.cropped(x: x, y: y, to: size).augmented(&rng)
+                    s.t = 0.5
+                    samples.append(s)
+                }
+            }
+            let result = trainer.step(samples)
+            windowSamples += batch
+            if (step + 1) % 25 == 0 || step + 1 == steps {
+                let rate = Double(windowSamples) / Date().timeIntervalSince(window)
+                let parts = result.parts.map { String(format: "%@ %.4f", $0.0, $0.1) }.joined(separator: ", ")
+                Console.line(String(format: "step %d/%d  crop %d  loss %.4f (%@)  lr %.2e  %.1f samples/s", step + 1, steps, size,
+                                    result.loss, parts, trainer.optimizer.schedule.rate(at: step), rate))
+                window = Date(); windowSamples = 0
+            }
+            if (step + 1) % validateEvery == 0 || step + 1 == steps {
+                let psnr = trainer.validationPSNR(validation)
+                metadata["validation_psnr"] = String(format: "%.2f", psnr)
+                Console.line(String(format: "step %d  validation PSNR %.2f dB  (%.0f min)", step + 1, psnr, Date().timeIntervalSince(started) / 60))
+            }
+            if (step + 1) % checkpointEvery == 0 || step + 1 == steps {
+                metadata["steps"] = "\(step + 1)"
+                try save(trainer, metadata: metadata)
+            }
+        }
+    }
+
+    /// Writes the checkpoint (float32, with the optimiser) and the weight file (float16), each through a temporary name.
+    func save(_ trainer: Trainer, metadata: [String: String]) throws {
+        try Safetensors.write(trainer.checkpoint(metadata: metadata), to: checkpointPath + ".partial", metadata: metadata)
+        try replace(checkpointPath)
+        var weights: [String: Tensor] = [:]
+        for (k, v) in trainer.student.layer.stateDict() { weights[k] = v }
+        try Safetensors.write(weights, to: out + ".partial", dtype: .f16, metadata: metadata)
+        try replace(out)
+    }
+
+    func replace(_ path: String) throws {
+        _ = try? FileManager.default.removeItem(atPath: path)
+        try FileManager.default.moveItem(atPath: path + ".partial", toPath: path)
+    }
+
+    /// Videos (every frame, up to 600 per clip) and photos under the --data folders; files named like benchmark
+    /// sequences are skipped so that no evaluation frame is ever trained on.
+    func loadMedia() throws -> ([VideoClip], [RGBPlanes]) {
+        let videoExtensions: Set<String> = ["avi", "mp4", "mkv", "mov", "webm", "m4v"]
+        let photoExtensions: Set<String> = ["jpg", "jpeg", "png"]
+        var clips: [VideoClip] = [], photos: [RGBPlanes] = []
+        for dir in data {
+            guard let walker = FileManager.default.enumerator(atPath: dir) else { throw MediaError(dir, "cannot read the folder") }
+            let files = (walker.allObjects as? [String] ?? []).sorted()
+            for file in files {
+                let path = (dir as NSString).appendingPathComponent(file)
+                let ext = (file as NSString).pathExtension.lowercased(), lower = file.lowercased()
+                guard videoExtensions.contains(ext) || photoExtensions.contains(ext) else { continue }
+                if Self.benchmarkNames.contains(where: { lower.contains($0) }) { Console.line("train: skipped \(path) (named like a benchmark set)"); continue }
+                let reader = try VideoReader(path: path)
+                if photoExtensions.contains(ext) {
+                    if let f = try reader.nextFrame(), f.image.width >= 256, f.image.height >= 256 {
+                        photos.append(RGBPlanes(width: f.image.width, height: f.image.height, planar: f.image.data))
+                    }
+                    continue
+                }
+                var frames: [RGBPlanes] = []
+                while frames.count < 600, let f = try reader.nextFrame() {
+                    frames.append(RGBPlanes(width: f.image.width, height: f.image.height, planar: f.image.data))
+                }
+                if frames.count >= 9 { clips.append(VideoClip(name: file, frames: frames)) }
+            }
+        }
+        guard !clips.isEmpty || !photos.isEmpty else { throw MediaError(data.joined(separator: ", "), "no training videos or photos found") }
+        return (clips, photos)
+    }
+}
