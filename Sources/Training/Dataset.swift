@@ -21,6 +21,11 @@ public struct TrainingSet {
         self.holdOut = holdOut
     }
 
+    /// Whether samples of this size can be drawn (a clip at least that large, or photos for synthetic scenes).
+    public func canSample(size: Int) -> Bool {
+        scenes != nil || clips.contains { usable($0, size: size, span: 8) }
+    }
+
     func usable(_ clip: VideoClip, size: Int, span: Int) -> Bool {
         clip.frames.count > span + 2 && clip.frames[0].width >= size && clip.frames[0].height >= size
     }

@@ -105,8 +105,11 @@ struct ModelsCommand: ParsableCommand {
                   + e.summary)
         }
         print("* default")
-        if entries.contains(where: { !$0.installed }) {
+        if entries.contains(where: { !$0.installed && $0.name.hasPrefix("rife") }) {
             print("Missing weights: run Scripts/fetch-rife.sh to install RIFE into \(WeightStore.directory).")
+        }
+        if entries.contains(where: { !$0.installed && !$0.name.hasPrefix("rife") }) {
+            print("Missing weights: Super SloMo and SepConv ship with tween; train them with `tween train` or convert an official checkpoint with Scripts/convert_checkpoint.py into \(WeightStore.directory).")
         }
     }
 }

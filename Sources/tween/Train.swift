@@ -63,6 +63,9 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: "Validate every this many steps.")
     var validateEvery: Int = 250
 
+    @Option(name: .long, help: "Validation crops (128 px; held-out frames and synthetic scenes).")
+    var validationSamples: Int = 32
+
     @Option(name: .long, help: "Random seed (data order, crops, initial weights).")
     var seed: UInt64 = 1
 
@@ -96,6 +99,9 @@ struct Train: ParsableCommand {
         let (clips, photos) = try loadMedia()
         Console.line("train: \(clips.count) clips (\(clips.map(\.frames.count).reduce(0, +)) frames), \(photos.count) photos")
         let set = TrainingSet(clips: clips, photos: photos)
+        guard set.canSample(size: max(crop + 32, 128)) else {
+            throw MediaError(data.joined(separator: ", "), "no photo of at least 256 pixels and no clip of at least 9 frames and \(max(crop + 32, 128)) pixels to crop from")
+        }
 
         let student: Student
         var metadata: [String: String] = ["recipe": CommandLine.arguments.dropFirst().joined(separator: " "), "seed": "\(seed)"]
@@ -145,14 +151,15 @@ struct Train: ParsableCommand {
             Console.line(String(format: "train: cached %d crops in %.0f s → %@", pool.samples.count, Date().timeIntervalSince(t0), cachePath))
         }
         if teacher == nil { trainer.weights.distillation = 0 }
-        let validation = set.validation(count: 32, size: 128)
+        let validation = set.validation(count: validationSamples, size: 128)
         Console.line(String(format: "train: validation set of %d crops; blending the inputs scores %.2f dB", validation.count, Trainer.blendPSNR(validation)))
 
         var rng = SeededRandom(seed: seed &+ UInt64(firstStep) &* 0x9E37)
         var window = Date(), windowSamples = 0
         for step in firstStep..<steps {
             let progress = Float(step) / Float(steps)
-            let size = progress < 0.4 ? crop / 2 : (progress < 0.7 ? crop * 3 / 4 : crop)
+            // Crops grow from half the final size (the networks need multiples of 32).
+            let size = progress < 0.4 ? crop / 2 : (progress < 0.7 ? max(crop / 2, crop * 3 / 4 / 32 * 32) : crop)
             var samples: [TrainingSample] = []
             // Super SloMo learns any t from 9-frame windows and synthetic scenes on every fourth step.
             let anyT = model == "superslomo" && step % 4 == 3

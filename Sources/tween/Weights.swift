@@ -38,7 +38,9 @@ enum WeightStore {
     /// Loads a weight file, with an error that says how to install it.
     static func load(_ file: String) throws -> Safetensors.File {
         guard let p = resolve(file) else {
-            throw MediaError(path(file), "model weights not installed; run Scripts/fetch-rife.sh (or set --weights-dir / TWEEN_WEIGHTS)")
+            let how = file.hasPrefix("rife") ? "run Scripts/fetch-rife.sh"
+                : "they ship in Sources/tween/Weights; train them with `tween train` or convert a checkpoint with Scripts/convert_checkpoint.py"
+            throw MediaError(path(file), "model weights not installed; \(how) (or set --weights-dir / TWEEN_WEIGHTS)")
         }
         return try Safetensors.read(p)
     }

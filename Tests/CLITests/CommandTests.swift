@@ -78,7 +78,9 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("blend*"))
         XCTAssertTrue(r.stdout.contains("Missing weights: run Scripts/fetch-rife.sh to install RIFE into \(scratch)."), r.stdout)
         let j = try JSONSerialization.jsonObject(with: Data(try tween(["models", "--json"], environment: empty).stdout.utf8)) as! [[String: Any]]
-        XCTAssertEqual(j.map { $0["name"] as! String }, ["nearest", "blend", "rife-hdv3", "rife-v4.25"])
+        XCTAssertEqual(j.map { $0["name"] as! String }, ["nearest", "blend", "rife-hdv3", "rife-v4.25", "superslomo", "sepconv"])
+        XCTAssertEqual(j[4]["arbitrary_t"] as? Bool, true)
+        XCTAssertEqual(j[5]["arbitrary_t"] as? Bool, false)
         XCTAssertEqual(j[3]["arbitrary_t"] as? Bool, true)
         XCTAssertEqual(j[1]["arbitrary_t"] as? Bool, true)
         XCTAssertEqual(j[2]["installed"] as? Bool, false)
