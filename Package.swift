@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "MediaTests", dependencies: ["Media", "Frames"], swiftSettings: simd),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Tensor", "Frames"], swiftSettings: simd),
         .testTarget(name: "InterpolationTests", dependencies: ["Interpolation", "Models", "Frames"], swiftSettings: simd),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Tensor"], swiftSettings: simd),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Tensor", "TestSupport"], swiftSettings: simd),
         .testTarget(name: "CLITests", dependencies: ["Media", "Frames"], swiftSettings: simd),
     ],
     swiftLanguageModes: [.v5]

@@ -71,7 +71,17 @@ public final class SepConv: Layer {
     public func callAsFunction(_ x: Tensor) -> Tensor { interpolate(x.slice(axis: 1, 0..<3), x.slice(axis: 1, 3..<6)) }
 
     /// The middle frame of two [N, 3, H, W] frames (H, W multiples of 32).
-    public func interpolate(_ first: Tensor, _ second: Tensor) -> Tensor {
+    public func interpolate(_ first: Tensor, _ second: Tensor) -> Tensor { filter(first, second, kernels(first, second)) }
+
+    /// The per-pixel 1-D kernels [N, K, H, W]: vertical and horizontal for the first frame, then for the second.
+    public struct Kernels {
+        public let vertical1: Tensor, horizontal1: Tensor, vertical2: Tensor, horizontal2: Tensor
+        public init(vertical1: Tensor, horizontal1: Tensor, vertical2: Tensor, horizontal2: Tensor) {
+            self.vertical1 = vertical1; self.horizontal1 = horizontal1; self.vertical2 = vertical2; self.horizontal2 = horizontal2
+        }
+    }
+
+    public func kernels(_ first: Tensor, _ second: Tensor) -> Kernels {
         let c1 = conv[0](Tensor.concat([first, second]))
         let c2 = conv[1](c1.avgPool(2)), c3 = conv[2](c2.avgPool(2))
         let c4 = conv[3](c3.avgPool(2)), c5 = conv[4](c4.avgPool(2))
@@ -80,12 +90,18 @@ public final class SepConv: Layer {
         let d3 = upsample[2](deconv[2](d4 + c4))
         let d2 = upsample[3](deconv[3](d3 + c3))
         let combined = d2 + c2
-        // Each frame is replicate-padded by ⌊K/2⌋ so every output pixel has a full K×K footprint.
+        return Kernels(vertical1: vertical1(combined), horizontal1: horizontal1(combined),
+                       vertical2: vertical2(combined), horizontal2: horizontal2(combined))
+    }
+
+    /// Both frames filtered by their kernels and summed. Each frame is replicate-padded by ⌊K/2⌋ so every output
+    /// pixel has a full K×K footprint.
+    public func filter(_ first: Tensor, _ second: Tensor, _ k: Kernels) -> Tensor {
         let r = configuration.kernelSize / 2
         let pad1 = first.padded(top: r, bottom: r, left: r, right: r, mode: .replicate)
         let pad2 = second.padded(top: r, bottom: r, left: r, right: r, mode: .replicate)
-        return pad1.separableLocalConv(vertical: vertical1(combined), horizontal: horizontal1(combined))
-            + pad2.separableLocalConv(vertical: vertical2(combined), horizontal: horizontal2(combined))
+        return pad1.separableLocalConv(vertical: k.vertical1, horizontal: k.horizontal1)
+            + pad2.separableLocalConv(vertical: k.vertical2, horizontal: k.horizontal2)
     }
 
     /// The configuration of a checkpoint, read from its weight shapes (official or compact).

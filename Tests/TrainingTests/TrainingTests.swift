@@ -3,6 +3,7 @@ import Models
 import NN
 import Tensor
 @testable import Training
+import TestSupport
 
 /// The training pipeline on made-up photos (no files): synthetic scenes, augmentation, the training step,
 /// checkpoints, determinism.
@@ -117,6 +118,24 @@ final class TrainingPipelineTests: XCTestCase {
         XCTAssertGreaterThan(blend, 10); XCTAssertLessThan(blend, 60)
         let trained = tinyTrainer().validationPSNR(samples)
         XCTAssertTrue(trained.isFinite)
+    }
+
+    /// SepConv's distillation targets: filtering with the kernels made from a flow is bilinear backward warping by
+    /// that flow (replicate padding = border clamping), averaged over the two frames. Tolerance 1e-5 (float sums).
+    func testKernelTargetsReproduceWarping() {
+        let (h, w, k) = (12, 14, 9)
+        let a = randomTensor([1, 3, h, w], seed: 1), b = randomTensor([1, 3, h, w], seed: 2)
+        var flow = [Float](repeating: 0, count: 4 * h * w)
+        for p in 0..<(h * w) {
+            flow[p] = 1.25 + Float(p % 3); flow[h * w + p] = -1.5; flow[2 * h * w + p] = -3.75; flow[3 * h * w + p] = 0.5 * Float(p % 5)
+        }
+        let f = Tensor(shape: [1, 4, h, w], data: flow)
+        let net = SepConv(SepConv.Configuration(widths: [4, 4, 4, 4, 4], subnetWidth: 4, kernelSize: k))
+        let out = Tensor.inferenceMode { net.filter(a, b, Trainer.kernelTargets(flow: f, size: k)) }
+        let expected = Tensor.inferenceMode {
+            (a.warped(by: f.slice(axis: 1, 0..<2), padding: .border) + b.warped(by: f.slice(axis: 1, 2..<4), padding: .border)) * 0.5
+        }
+        for (x, y) in zip(out.data, expected.data) { XCTAssertEqual(x, y, accuracy: 1e-5) }
     }
 
     func testTeacherCacheRoundTrip() throws {
