@@ -97,11 +97,17 @@ public final class SepConv: Layer {
     /// Both frames filtered by their kernels and summed. Each frame is replicate-padded by ⌊K/2⌋ so every output
     /// pixel has a full K×K footprint.
     public func filter(_ first: Tensor, _ second: Tensor, _ k: Kernels) -> Tensor {
+        let (a, b) = filteredFrames(first, second, k)
+        return a + b
+    }
+
+    /// Each frame filtered by its own kernels (their sum is the output).
+    public func filteredFrames(_ first: Tensor, _ second: Tensor, _ k: Kernels) -> (Tensor, Tensor) {
         let r = configuration.kernelSize / 2
         let pad1 = first.padded(top: r, bottom: r, left: r, right: r, mode: .replicate)
         let pad2 = second.padded(top: r, bottom: r, left: r, right: r, mode: .replicate)
-        return pad1.separableLocalConv(vertical: k.vertical1, horizontal: k.horizontal1)
-            + pad2.separableLocalConv(vertical: k.vertical2, horizontal: k.horizontal2)
+        return (pad1.separableLocalConv(vertical: k.vertical1, horizontal: k.horizontal1),
+                pad2.separableLocalConv(vertical: k.vertical2, horizontal: k.horizontal2))
     }
 
     /// The configuration of a checkpoint, read from its weight shapes (official or compact).
