@@ -51,6 +51,9 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Teacher whose flows supervise the student's (rife-hdv3).", valueName: "name"))
     var teacher: String?
 
+    @Option(name: .long, help: ArgumentHelp("Weight of the teacher's flow loss (Super SloMo, pixels) or per-frame loss (SepConv); default 0.01 / 0.5.", valueName: "w"))
+    var distillation: Float?
+
     @Option(name: .long, help: ArgumentHelp("Teacher cache file (default: next to --out).", valueName: "file"))
     var cache: String?
 
@@ -150,6 +153,7 @@ struct Train: ParsableCommand {
             try pool.write(to: cachePath, metadata: ["teacher": teacher ?? "none", "size": "\(cacheSize)", "seed": "\(seed)"])
             Console.line(String(format: "train: cached %d crops in %.0f s → %@", pool.samples.count, Date().timeIntervalSince(t0), cachePath))
         }
+        if let distillation { trainer.weights.distillation = distillation; trainer.weights.kernelDistillation = distillation }
         if teacher == nil { trainer.weights.distillation = 0 }
         let validation = set.validation(count: validationSamples, size: 128)
         Console.line(String(format: "train: validation set of %d crops; blending the inputs scores %.2f dB", validation.count, Trainer.blendPSNR(validation)))

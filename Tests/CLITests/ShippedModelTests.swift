@@ -1,0 +1,41 @@
+import Foundation
+import XCTest
+
+/// The weights trained here ship with the executable: with an empty model folder, `tween` still runs them in every
+/// command, and `tween models` shows them installed.
+final class ShippedModelTests: XCTestCase {
+    var scratch = ""
+    override func setUpWithError() throws {
+        scratch = NSTemporaryDirectory() + "tween-shipped-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: scratch + "/empty", withIntermediateDirectories: true)
+    }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: scratch) }
+
+    static let shipped = ["superslomo"]
+
+    func testShippedModelsWorkOutOfTheBox() throws {
+        let env = ["TWEEN_WEIGHTS": scratch + "/empty"]
+        let models = try JSONSerialization.jsonObject(with: Data(try tween(["models", "--json"], environment: env).stdout.utf8)) as! [[String: Any]]
+        for name in Self.shipped {
+            XCTAssertEqual(models.first { $0["name"] as? String == name }?["installed"] as? Bool, true, name)
+            // Slow motion (t = ¼, ½, ¾ from one flow pass per pair), on small inputs: the CLI tests run a debug build.
+            try FileManager.default.createDirectory(atPath: scratch + "/\(name)-slow", withIntermediateDirectories: true)
+            let slow = try tween([fixture("pngseq"), "-o", scratch + "/\(name)-slow/f%03d.png", "--input-fps", "10", "--slowmo", "4",
+                                  "--model", name, "--quiet"], environment: env)
+            XCTAssertEqual(slow.status, 0, slow.stderr)
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch + "/\(name)-slow").count, 40)
+            // Scored on the fixture triplets: better than repeating a frame.
+            let eval = try tween(["eval", fixture("triplets"), "--model", name, "--json"], environment: env)
+            let nearest = try tween(["eval", fixture("triplets"), "--model", "nearest", "--json"], environment: env)
+            let psnr = { (r: CLIResult) in (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any])["psnr"] as! Double }
+            XCTAssertGreaterThan(try psnr(eval), try psnr(nearest), name)
+            // 2× through batch (one clip in a folder).
+            try FileManager.default.createDirectory(atPath: scratch + "/in", withIntermediateDirectories: true)
+            try? FileManager.default.copyItem(atPath: fixture("lossless.mkv"), toPath: scratch + "/in/a.mkv")
+            let batch = try tween(["batch", scratch + "/in", "-o", scratch + "/out-\(name)", "--factor", "2", "--codec", "ffv1",
+                                   "--model", name, "--quiet"], environment: env)
+            XCTAssertEqual(batch.status, 0, batch.stderr)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: scratch + "/out-\(name)/a.mkv"))
+        }
+    }
+}
