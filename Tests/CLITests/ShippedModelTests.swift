@@ -11,7 +11,7 @@ final class ShippedModelTests: XCTestCase {
     }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: scratch) }
 
-    static let shipped = ["superslomo"]
+    static let shipped = ["superslomo", "sepconv"]
 
     func testShippedModelsWorkOutOfTheBox() throws {
         let env = ["TWEEN_WEIGHTS": scratch + "/empty"]
