@@ -12,6 +12,14 @@ public struct FrameWindow {
     public init(before: [Image] = [], left: Image, right: Image, after: [Image] = []) {
         self.before = before; self.left = left; self.right = right; self.after = after
     }
+
+    /// The pair to fill, checked to be the same size (every network needs that).
+    public func checkedPair() throws -> (Image, Image) {
+        guard left.sameShape(as: right) else {
+            throw InterpolatorError.shapeMismatch("\(left.width)×\(left.height) and \(right.width)×\(right.height)")
+        }
+        return (left, right)
+    }
 }
 
 /// What a method is and what it can do, for `tween models` and for the pipeline's planning.

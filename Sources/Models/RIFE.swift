@@ -106,8 +106,7 @@ public final class RIFEInterpolator: FrameInterpolator, FlowScalable {
     }
 
     public func interpolate(_ window: FrameWindow, at times: [Float]) throws -> [Image] {
-        let a = window.left, b = window.right
-        guard a.sameShape(as: b) else { throw InterpolatorError.shapeMismatch("\(a.width)×\(a.height) and \(b.width)×\(b.height)") }
+        let (a, b) = try window.checkedPair()
         // Padded to a multiple of 32/scale with zeros at the right and bottom, as the reference does.
         let unit = max(32, Int(32 / scale))
         let out = Tensor.inferenceMode {

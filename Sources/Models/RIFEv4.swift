@@ -114,8 +114,7 @@ public final class RIFEv4Interpolator: FrameInterpolator, FlowScalable {
     }
 
     public func interpolate(_ window: FrameWindow, at times: [Float]) throws -> [Image] {
-        let a = window.left, b = window.right
-        guard a.sameShape(as: b) else { throw InterpolatorError.shapeMismatch("\(a.width)×\(a.height) and \(b.width)×\(b.height)") }
+        let (a, b) = try window.checkedPair()
         let unit = max(128, Int(128 / scale))   // the reference pads to multiples of 128
         let x0 = RIFEInterpolator.networkInput(a, unit: unit), x1 = RIFEInterpolator.networkInput(b, unit: unit)
         return times.map { t in

@@ -144,8 +144,7 @@ public final class SepConvInterpolator: FrameInterpolator {
     }
 
     public func interpolate(_ window: FrameWindow, at times: [Float]) throws -> [Image] {
-        let a = window.left, b = window.right
-        guard a.sameShape(as: b) else { throw InterpolatorError.shapeMismatch("\(a.width)×\(a.height) and \(b.width)×\(b.height)") }
+        let (a, b) = try window.checkedPair()
         let image = Tensor.inferenceMode {
             NetworkIO.image(from: network.interpolate(NetworkIO.input(a, unit: 32), NetworkIO.input(b, unit: 32)), like: a)
         }

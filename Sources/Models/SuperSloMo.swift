@@ -147,8 +147,7 @@ public final class SuperSloMoInterpolator: FrameInterpolator {
     }
 
     public func interpolate(_ window: FrameWindow, at times: [Float]) throws -> [Image] {
-        let a = window.left, b = window.right
-        guard a.sameShape(as: b) else { throw InterpolatorError.shapeMismatch("\(a.width)×\(a.height) and \(b.width)×\(b.height)") }
+        let (a, b) = try window.checkedPair()
         return Tensor.inferenceMode {
             let flows = network.bidirectionalFlow(SuperSloMo.normalised(NetworkIO.input(a, unit: 32)),
                                                   SuperSloMo.normalised(NetworkIO.input(b, unit: 32)))

@@ -87,13 +87,12 @@ public struct TeacherCache {
                 chunk.append(set.triplet(size: size, synthetic: rng.uniform(0, 1) < syntheticFraction, rng: &rng))
             }
             if let teacher {
-                let n = chunk.count, plane = 3 * size * size
+                let n = chunk.count
                 let a = Tensor(shape: [n, 3, size, size], data: chunk.flatMap(\.first))
                 let b = Tensor(shape: [n, 3, size, size], data: chunk.flatMap(\.last))
                 let flow = Tensor.inferenceMode { teacher(a, b) }
                 let fp = 4 * size * size
                 for i in 0..<n { chunk[i].teacherFlow = Array(flow.data[(i * fp)..<((i + 1) * fp)]) }
-                _ = plane
             }
             samples += chunk
             progress(samples.count)
