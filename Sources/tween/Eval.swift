@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Frames
 import Interpolation
+import Kernels
 import Media
 import Models
 
@@ -22,6 +23,9 @@ struct Eval: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Folder of converted model weights.", valueName: "dir"))
     var weightsDir: String?
 
+    @Option(name: .long, help: ArgumentHelp("Worker threads for the models (default: TWEEN_THREADS or all cores).", valueName: "N"))
+    var threads: Int?
+
     struct Item: Codable { var name: String; var psnr: Double; var ssim: Double }
     struct Report: Codable {
         var dataset: String; var model: String; var count: Int; var psnr: Double; var ssim: Double
@@ -29,6 +33,7 @@ struct Eval: ParsableCommand {
     }
 
     func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         guard ModelRegistry.names.contains(model.lowercased()) else {
             throw ValidationError("unknown model '\(model)'; available: \(ModelRegistry.names.joined(separator: ", "))")
         }
@@ -37,6 +42,7 @@ struct Eval: ParsableCommand {
     func run() throws {
         let triplets = try TripletFinder.find(in: dataset)
         if let dir = weightsDir { WeightStore.override = dir }
+        if let threads { ThreadPool.configure(threads: threads) }
         let interpolator = try WeightStore.make(model)
         var items: [Item] = []
         var seconds = 0.0
