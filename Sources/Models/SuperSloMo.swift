@@ -130,9 +130,12 @@ public final class SuperSloMo: Layer {
 }
 
 /// Super SloMo as a frame interpolator: one flow pass per pair, one refinement pass per t.
-public final class SuperSloMoInterpolator: FrameInterpolator {
+public final class SuperSloMoInterpolator: FrameInterpolator, FlowScalable {
     public let info: ModelInfo
     public let network: SuperSloMo
+    /// Resolution of the flow U-Net: 0.5 estimates F₀→₁ and F₁→₀ on half-size frames (motions look half as large
+    /// to it) and scales them back up; refinement and synthesis stay at full resolution.
+    public var scale: Float = 1
 
     public init(network: SuperSloMo, name: String = "superslomo") {
         self.network = network
@@ -149,10 +152,22 @@ public final class SuperSloMoInterpolator: FrameInterpolator {
     public func interpolate(_ window: FrameWindow, at times: [Float]) throws -> [Image] {
         let (a, b) = try window.checkedPair()
         return Tensor.inferenceMode {
-            let flows = network.bidirectionalFlow(SuperSloMo.normalised(NetworkIO.input(a, unit: 32)),
-                                                  SuperSloMo.normalised(NetworkIO.input(b, unit: 32)))
+            // Padded so that the scaled frames are still multiples of 32.
+            let unit = max(32, Int(32 / scale))
+            let i0 = SuperSloMo.normalised(NetworkIO.input(a, unit: unit)), i1 = SuperSloMo.normalised(NetworkIO.input(b, unit: unit))
+            let flows = scale == 1 ? network.bidirectionalFlow(i0, i1) : scaledFlow(i0, i1)
             return times.map { NetworkIO.image(from: SuperSloMo.denormalised(network.synthesise(flows, t: $0).frame), like: a) }
         }
+    }
+}
+
+extension SuperSloMoInterpolator {
+    func scaledFlow(_ i0: Tensor, _ i1: Tensor) -> SuperSloMo.PairFlows {
+        let (h, w) = (i0.shape[2], i0.shape[3]), (sh, sw) = (Int(Float(h) * scale), Int(Float(w) * scale))
+        let small = network.bidirectionalFlow(i0.resized(height: sh, width: sw, mode: .bilinear(alignCorners: false)),
+                                              i1.resized(height: sh, width: sw, mode: .bilinear(alignCorners: false)))
+        func up(_ f: Tensor) -> Tensor { f.resized(height: h, width: w, mode: .bilinear(alignCorners: false)) * (1 / scale) }
+        return SuperSloMo.PairFlows(i0: i0, i1: i1, f01: up(small.f01), f10: up(small.f10))
     }
 }
 

@@ -23,6 +23,9 @@ struct Eval: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Folder of converted model weights.", valueName: "dir"))
     var weightsDir: String?
 
+    @Option(name: .long, help: ArgumentHelp("Flow resolution for RIFE and Super SloMo: 1, 0.5, 0.25 (or 2).", valueName: "s"))
+    var scale: Float = 1
+
     @Option(name: .long, help: ArgumentHelp("Worker threads for the models (default: TWEEN_THREADS or all cores).", valueName: "N"))
     var threads: Int?
 
@@ -34,6 +37,7 @@ struct Eval: ParsableCommand {
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        guard [0.25, 0.5, 1, 2].contains(scale) else { throw ValidationError("--scale takes 0.25, 0.5, 1 or 2") }
         guard ModelRegistry.names.contains(model.lowercased()) else {
             throw ValidationError("unknown model '\(model)'; available: \(ModelRegistry.names.joined(separator: ", "))")
         }
@@ -44,6 +48,7 @@ struct Eval: ParsableCommand {
         if let dir = weightsDir { WeightStore.override = dir }
         if let threads { ThreadPool.configure(threads: threads) }
         let interpolator = try WeightStore.make(model)
+        if let scalable = interpolator as? FlowScalable { scalable.scale = scale }
         var items: [Item] = []
         var seconds = 0.0
         // Time is per synthesised frame after start-up (PEERS.md): one untimed run first, so first-touch memory

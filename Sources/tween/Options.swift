@@ -62,7 +62,7 @@ struct ProcessingOptions: ParsableArguments {
                                valueName: "threshold|off"))
     var sceneCut: String = "10"
 
-    @Option(name: .long, help: ArgumentHelp("Flow resolution for RIFE: 1, 0.5 (4K), 0.25; the frame is still made at full resolution.",
+    @Option(name: .long, help: ArgumentHelp("Flow resolution for RIFE and Super SloMo: 1, 0.5 (4K), 0.25; the frame is still made at full resolution.",
                                             valueName: "s"))
     var scale: Float = 1
 

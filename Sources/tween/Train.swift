@@ -116,7 +116,9 @@ struct Train: ParsableCommand {
             metadata[SuperSloMo.outputMetadata.0] = SuperSloMo.outputMetadata.1
         default:
             let config = SepConv.Configuration(widths: [1, 2, 4, 8, 8].map { $0 * width }, subnetWidth: 2 * width, kernelSize: kernel)
-            student = .sepConv(SepConv(config, seed: seed))
+            let net = SepConv(config, seed: seed)
+            net.startAsBlend()   // replaced by the checkpoint on --resume
+            student = .sepConv(net)
             metadata["architecture"] = "SepConv"; metadata["widths"] = config.widths.map(String.init).joined(separator: ",")
             metadata["kernel_size"] = "\(kernel)"
         }
