@@ -60,19 +60,6 @@ public final class SepConv: Layer {
         horizontal1 = Self.subnet(w[1], s, k, &rng); horizontal2 = Self.subnet(w[1], s, k, &rng)
     }
 
-    /// Makes a freshly initialised network start as the average of the two frames: every head's last layer gets
-    /// a bias of √½ on the centre tap (√½ · √½ = ½ per frame) and weights scaled by 0.1, so training begins at
-    /// blend's quality instead of from noise (a new run otherwise starts about 2 dB below blend). Loading weights
-    /// replaces it.
-    public func startAsBlend() {
-        let centre = configuration.kernelSize / 2
-        for head in [vertical1, vertical2, horizontal1, horizontal2] {
-            guard let last = head.layers.last as? Conv2d, let bias = last.bias else { continue }
-            for i in last.weight.data.indices { last.weight.data[i] *= 0.1 }
-            for i in bias.data.indices { bias.data[i] = i == centre ? Float(0.5).squareRoot() : 0 }
-        }
-    }
-
     public var children: [(String, Layer)] {
         conv.enumerated().map { ("moduleConv\($0.offset + 1)", $0.element as Layer) }
             + deconv.enumerated().map { ("moduleDeconv\(5 - $0.offset)", $0.element as Layer) }

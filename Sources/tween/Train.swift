@@ -60,9 +60,6 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: "Crops in the teacher cache.")
     var cacheSamples: Int = 3000
 
-    @Flag(name: .long, help: "SepConv: start a new run as the average of the two frames (kernel heads' centre taps).")
-    var startAsBlend = false
-
     @Option(name: .long, help: "Write a checkpoint every this many steps.")
     var checkpointEvery: Int = 250
 
@@ -91,7 +88,6 @@ struct Train: ParsableCommand {
         guard kernel % 2 == 1, kernel >= 3 else { throw ValidationError("--kernel must be odd") }
         guard steps > 0, batch > 0, width > 0 else { throw ValidationError("--steps, --batch and --width must be positive") }
         if let teacher, teacher != "rife-hdv3" { throw ValidationError("--teacher: only rife-hdv3 is supported") }
-        if startAsBlend && model != "sepconv" { throw ValidationError("--start-as-blend is for --model sepconv") }
         if !resume && FileManager.default.fileExists(atPath: checkpointPath) {
             throw ValidationError("\(checkpointPath): a checkpoint exists; pass --resume to continue it, or remove it")
         }
@@ -123,9 +119,7 @@ struct Train: ParsableCommand {
             metadata[SuperSloMo.outputMetadata.0] = SuperSloMo.outputMetadata.1
         default:
             let config = SepConv.Configuration(widths: [1, 2, 4, 8, 8].map { $0 * width }, subnetWidth: 2 * width, kernelSize: kernel)
-            let net = SepConv(config, seed: seed)
-            if startAsBlend { net.startAsBlend() }   // replaced by the checkpoint on --resume
-            student = .sepConv(net)
+            student = .sepConv(SepConv(config, seed: seed))
             metadata["architecture"] = "SepConv"; metadata["widths"] = config.widths.map(String.init).joined(separator: ",")
             metadata["kernel_size"] = "\(kernel)"
         }
