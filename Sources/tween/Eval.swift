@@ -36,8 +36,7 @@ struct Eval: ParsableCommand {
     }
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        guard [0.25, 0.5, 1, 2].contains(scale) else { throw ValidationError("--scale takes 0.25, 0.5, 1 or 2") }
+        try ProcessingOptions.validate(threads: threads, scale: scale)
         guard ModelRegistry.names.contains(model.lowercased()) else {
             throw ValidationError("unknown model '\(model)'; available: \(ModelRegistry.names.joined(separator: ", "))")
         }

@@ -79,9 +79,14 @@ struct ProcessingOptions: ParsableArguments {
         if let weightsDir { WeightStore.override = weightsDir }
     }
 
-    func validate() throws {
+    /// The checks shared with `eval`, which takes the same --threads and --scale.
+    static func validate(threads: Int?, scale: Float) throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         guard [0.25, 0.5, 1, 2].contains(scale) else { throw ValidationError("--scale takes 0.25, 0.5, 1 or 2") }
+    }
+
+    func validate() throws {
+        try Self.validate(threads: threads, scale: scale)
         _ = try sceneCutThreshold()
         guard ModelRegistry.names.contains(model.lowercased()) else {
             throw ValidationError("unknown model '\(model)'; available: \(ModelRegistry.names.joined(separator: ", "))")
