@@ -29,7 +29,14 @@ let package = Package(
             providers: [.apt(["libpng-dev"])]
         ),
         .target(name: "Frames", swiftSettings: simd),
-        .target(name: "Kernels", swiftSettings: simd),
+        // CPUID, for choosing the AVX-512 micro-kernels at run time.
+        .target(name: "CCPUFeatures"),
+        // The AVX-512 micro-kernels, compiled for x86-64-v4 and only called where the CPU has it.
+        .target(name: "KernelsAVX512", swiftSettings: [
+            .unsafeFlags(["-target-cpu", "skylake-avx512"]),
+            .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+        ]),
+        .target(name: "Kernels", dependencies: ["CCPUFeatures", "KernelsAVX512"], swiftSettings: simd),
         .target(name: "Tensor", dependencies: ["Kernels"], swiftSettings: simd),
         .target(name: "NN", dependencies: ["Tensor", "Kernels"], swiftSettings: simd),
         .target(name: "Media", dependencies: ["CFFmpeg", "CPNG", "Frames"], swiftSettings: simd),
@@ -48,7 +55,7 @@ let package = Package(
             swiftSettings: simd
         ),
         .testTarget(name: "FramesTests", dependencies: ["Frames"], swiftSettings: simd),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: simd),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "KernelsAVX512"], swiftSettings: simd),
         // Gradient checking shared by the engine's test targets.
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport", swiftSettings: simd),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "Kernels", "TestSupport"], swiftSettings: simd),

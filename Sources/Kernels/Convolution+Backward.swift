@@ -35,23 +35,24 @@ struct ConvInputTransposedPanels: PanelSource {
             let p = k0 + q, oy = p / ow, ox = p % ow, len = min(kc - q, ow - ox)
             runs.append((q, q + len, oy, ox)); q += len
         }
-        for j in 0..<GEMM.nr {
+        let width = GEMM.nr
+        for j in 0..<width {
             let d = dst + j
-            guard j < nr else { for q in 0..<kc { d[q * GEMM.nr] = 0 }; continue }
+            guard j < nr else { for q in 0..<kc { d[q * width] = 0 }; continue }
             let t = n0 + j, c = t / (kh * kw), ky = (t / kw) % kh, kx = t % kw
             let channel = input + c * plane
             for run in runs {
                 let iy = run.oy * g.strideY - g.padTop + ky * g.dilationY
                 let ix0 = run.ox0 * g.strideX - g.padLeft + kx * g.dilationX
                 guard let sy = g.source(iy, g.inHeight) else {
-                    for q in run.q0..<run.q1 { d[q * GEMM.nr] = 0 }
+                    for q in run.q0..<run.q1 { d[q * width] = 0 }
                     continue
                 }
                 let row = channel + sy * g.inWidth, count = run.q1 - run.q0
                 if g.strideX == 1 && ix0 >= 0 && ix0 + count <= g.inWidth {
-                    for i in 0..<count { d[(run.q0 + i) * GEMM.nr] = row[ix0 + i] }
+                    for i in 0..<count { d[(run.q0 + i) * width] = row[ix0 + i] }
                 } else {
-                    for i in 0..<count { d[(run.q0 + i) * GEMM.nr] = g.source(ix0 + i * g.strideX, g.inWidth).map { row[$0] } ?? 0 }
+                    for i in 0..<count { d[(run.q0 + i) * width] = g.source(ix0 + i * g.strideX, g.inWidth).map { row[$0] } ?? 0 }
                 }
             }
         }

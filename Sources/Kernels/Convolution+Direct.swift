@@ -1,6 +1,7 @@
 import Foundation
+import KernelsAVX512
 /// Stride-1 convolution without any packing of the input: the input is padded once, and the micro-kernel reads
-/// each tap's 24 output pixels straight from the padded input row (offset by the tap), so small layers
+/// each tap's nr (24 or 48) output pixels straight from the padded input row (offset by the tap), so small layers
 /// (32 channels), where im2col packing costs as much as the arithmetic, run at the GEMM's speed.
 extension Convolution {
     /// Whether `forward` takes the direct path for this geometry.
@@ -40,12 +41,13 @@ extension Convolution {
                               activation: Activation, pool: ThreadPool) {
         let per = GEMM.packedASize(m: g.outPerGroup, k: g.depth)
         let ph = g.inHeight + g.padTop + g.padBottom, pw = g.inWidth + g.padLeft + g.padRight
-        let slack = GEMM.nr + g.kernelWidth * g.dilationX
+        let nr = GEMM.nr
+        let slack = nr + g.kernelWidth * g.dilationX
         let padded = UnsafeMutablePointer<Float>.allocate(capacity: g.inPerGroup * ph * pw + slack)
         defer { padded.deallocate() }
         padded.update(repeating: 0, count: g.inPerGroup * ph * pw + slack)
         let oh = g.outHeight, ow = g.outWidth, outPlane = oh * ow
-        let tilesPerRow = (ow + GEMM.nr - 1) / GEMM.nr
+        let tilesPerRow = (ow + nr - 1) / nr
         let mPanels = (g.outPerGroup + GEMM.mr - 1) / GEMM.mr
         // Split over output rows, in groups so there are about 8 chunks per thread.
         let rowsPerChunk = max(1, oh / max(1, pool.threads * 8))
@@ -62,10 +64,10 @@ extension Convolution {
                     let padded = UnsafePointer<Float>(bitPattern: pAddr)!, out = UnsafeMutablePointer<Float>(bitPattern: oAddr)!
                     for oy in (chunk * rowsPerChunk)..<min(oh, (chunk + 1) * rowsPerChunk) {
                         for tile in 0..<tilesPerRow {
-                            let ox0 = tile * GEMM.nr, cols = min(GEMM.nr, ow - ox0)
+                            let ox0 = tile * nr, cols = min(nr, ow - ox0)
                             let origin = padded + oy * pw + ox0   // tap (0, 0) of pixel ox0
                             for mp in 0..<mPanels {
-                                directKernel(g: g, planeSize: ph * pw, rowStride: pw, a: a + mp * GEMM.mr * g.depth,
+                                directKernel(g: g, width: nr, planeSize: ph * pw, rowStride: pw, a: a + mp * GEMM.mr * g.depth,
                                              origin: origin, c: out + mp * GEMM.mr * outPlane + oy * ow + ox0, ldc: outPlane,
                                              rows: min(GEMM.mr, g.outPerGroup - mp * GEMM.mr), cols: cols,
                                              bias: b.map { $0 + mp * GEMM.mr }, activation: activation)
@@ -78,9 +80,20 @@ extension Convolution {
     }
 
     @inline(__always)
-    static func directKernel(g: ConvGeometry, planeSize: Int, rowStride: Int, a: UnsafePointer<Float>,
+    static func directKernel(g: ConvGeometry, width: Int, planeSize: Int, rowStride: Int, a: UnsafePointer<Float>,
                              origin: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int,
                              bias: UnsafePointer<Float>?, activation: Activation) {
+        if width == AVX512Tiles.width {
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * width) { t in
+                let tile = t.baseAddress!
+                AVX512Tiles.direct(channels: g.inPerGroup, planeSize: planeSize, kernelHeight: g.kernelHeight,
+                                   kernelWidth: g.kernelWidth, rowStep: g.dilationY * rowStride, tapStep: g.dilationX,
+                                   a: a, origin: origin, tile: tile)
+                GEMM.writeTile(tile, width: width, c: c, ldc: ldc, rows: rows, cols: cols, accumulate: false, bias: bias,
+                               activation: activation)
+            }
+            return
+        }
         var acc = Tile4x24()
         var pa = a
         let kh = g.kernelHeight, kw = g.kernelWidth, dy = g.dilationY * rowStride, dx = g.dilationX
@@ -98,7 +111,7 @@ extension Convolution {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 96) { t in
             let tile = t.baseAddress!
             acc.store(tile)
-            GEMM.writeTile(tile, c: c, ldc: ldc, rows: rows, cols: cols, accumulate: false, bias: bias, activation: activation)
+            GEMM.writeTile(tile, width: 24, c: c, ldc: ldc, rows: rows, cols: cols, accumulate: false, bias: bias, activation: activation)
         }
     }
 }

@@ -53,9 +53,9 @@ struct ConvInputPanels: PanelSource {
     @inline(__always)
     func pack(k0: Int, kc: Int, n0: Int, nr: Int, into dst: UnsafeMutablePointer<Float>) {
         let ow = g.outWidth, kh = g.kernelHeight, kw = g.kernelWidth
-        let ih = g.inHeight, iw = g.inWidth, plane = ih * iw
+        let ih = g.inHeight, iw = g.inWidth, plane = ih * iw, width = GEMM.nr
         // Split the panel's pixels into runs that lie on one output row.
-        withUnsafeTemporaryAllocation(of: (j0: Int, j1: Int, oy: Int, ox0: Int).self, capacity: GEMM.nr) { runBuffer in
+        withUnsafeTemporaryAllocation(of: (j0: Int, j1: Int, oy: Int, ox0: Int).self, capacity: width) { runBuffer in
         var runCount = 0
         var j = 0
         while j < nr {
@@ -68,7 +68,7 @@ struct ConvInputPanels: PanelSource {
         var c = k0 / (kh * kw), rem = k0 % (kh * kw)
         var ky = rem / kw, kx = rem % kw
         for kk in 0..<kc {
-            let d = dst + kk * GEMM.nr
+            let d = dst + kk * width
             let channel = input + c * plane
             for run in runs {
                 let iy = run.oy * g.strideY - g.padTop + ky * g.dilationY
@@ -88,7 +88,7 @@ struct ConvInputPanels: PanelSource {
                     }
                 }
             }
-            for t in nr..<GEMM.nr { d[t] = 0 }
+            for t in nr..<width { d[t] = 0 }
             kx += 1
             if kx == kw { kx = 0; ky += 1; if ky == kh { ky = 0; c += 1 } }
         }

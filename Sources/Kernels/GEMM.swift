@@ -1,11 +1,15 @@
+import KernelsAVX512
+
 /// Matrix multiply C[M×N] = A[M×K] · B[K×N] (+ bias per row, fused activation), BLIS style:
 /// A is packed once in panels of `mr` rows; B is packed panel by panel (`nr` columns × `kc` rows) by a
 /// `PanelSource`, which for a convolution gathers input pixels directly (implicit im2col, no K×N buffer).
-/// The 4×24 micro-kernel keeps 12 AVX2 accumulators in registers: 3 loads of B and 4 broadcasts of A feed 12 FMAs.
+/// The 4×24 micro-kernel keeps 12 AVX2 accumulators in registers: 3 loads of B and 4 broadcasts of A feed 12 FMAs;
+/// on AVX-512 CPUs the 4×48 kernel of `KernelsAVX512` does the same with 16-lane registers (`SIMDLevel`).
 public enum GEMM {
     public static let mr = 4
-    public static let nr = 24
-    /// Rows of K per packed block: a 24 × 256 B panel (24 KiB) stays in L1.
+    /// Columns per packed B panel: 24 (AVX2) or 48 (AVX-512). Read once per call, not per element.
+    public static var nr: Int { SIMDLevel.current.panelWidth }
+    /// Rows of K per packed block: a 24 × 256 B panel (24 KiB) stays in L1 (48 KiB for the 48-wide panel).
     public static let kc = 256
 
     /// Elements of a packed A for M×K.
@@ -34,6 +38,7 @@ public enum GEMM {
                                                      c: UnsafeMutablePointer<Float>, ldc: Int,
                                                      bias: UnsafePointer<Float>? = nil, activation: Activation = .none,
                                                      accumulateIntoC: Bool = false, pool: ThreadPool = .shared) {
+        let nr = GEMM.nr, avx512 = nr == AVX512Tiles.width
         let panels = (n + nr - 1) / nr
         let mPanels = (m + mr - 1) / mr
         // About 8 chunks per thread, at least a few panels each so per-chunk overhead stays small.
@@ -47,15 +52,22 @@ public enum GEMM {
             let blockStart = k0
             pool.parallelFor(chunks) { chunk in
                 let c = UnsafeMutablePointer<Float>(bitPattern: cAddress)!
-                // 64-byte aligned, so no 32-byte load of the panel straddles a cache line.
-                let raw = UnsafeMutableRawPointer.allocate(byteCount: kc * nr * 4, alignment: 64)
+                // 64-byte aligned, so no vector load of the panel straddles a cache line; the AVX-512 kernel's
+                // 4 × nr output tile follows the panel.
+                let raw = UnsafeMutableRawPointer.allocate(byteCount: (kc + mr) * nr * 4, alignment: 64)
                 defer { raw.deallocate() }
                 do {
-                    let panel = raw.bindMemory(to: Float.self, capacity: kc * nr)
+                    let panel = raw.bindMemory(to: Float.self, capacity: (kc + mr) * nr), tile = panel + kc * nr
                     for p in (chunk * perChunk)..<min(panels, (chunk + 1) * perChunk) {
                         let n0 = p * nr, cols = min(nr, n - n0)
                         b.pack(k0: blockStart, kc: kcur, n0: n0, nr: cols, into: panel)
-                        for mp in 0..<mPanels {
+                        for mp in 0..<mPanels where avx512 {
+                            AVX512Tiles.gemm(kc: kcur, a: packedA + mp * mr * k + blockStart * mr, b: panel, tile: tile)
+                            writeTile(tile, width: nr, c: c + mp * mr * ldc + n0, ldc: ldc, rows: min(mr, m - mp * mr),
+                                      cols: cols, accumulate: !first || accumulateIntoC, bias: bias.map { $0 + mp * mr },
+                                      activation: last ? activation : .none)
+                        }
+                        for mp in 0..<mPanels where !avx512 {
                             microKernel(kc: kcur, a: packedA + mp * mr * k + blockStart * mr, b: panel,
                                         c: c + mp * mr * ldc + n0, ldc: ldc, rows: min(mr, m - mp * mr), cols: cols,
                                         accumulate: !first || accumulateIntoC, bias: bias.map { $0 + mp * mr },
@@ -82,7 +94,7 @@ public enum GEMM {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 96) { t in
             let tile = t.baseAddress!
             acc.store(tile)
-            writeTile(tile, c: c, ldc: ldc, rows: rows, cols: cols, accumulate: accumulate, bias: bias,
+            writeTile(tile, width: 24, c: c, ldc: ldc, rows: rows, cols: cols, accumulate: accumulate, bias: bias,
                       activation: activation)
         }
     }
@@ -117,16 +129,16 @@ struct Tile4x24 {
 }
 
 extension GEMM {
-    /// Stores a 4×24 register tile (row-major in `tile`) into C: the first `rows` × `cols`, added to C or started
-    /// from the bias, then the activation.
+    /// Stores a 4 × `width` register tile (row-major in `tile`) into C: the first `rows` × `cols`, added to C or
+    /// started from the bias, then the activation.
     @inline(__always)
-    static func writeTile(_ tile: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int,
-                          cols: Int, accumulate: Bool, bias: UnsafePointer<Float>?, activation: Activation) {
+    static func writeTile(_ tile: UnsafeMutablePointer<Float>, width: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                          rows: Int, cols: Int, accumulate: Bool, bias: UnsafePointer<Float>?, activation: Activation) {
         for r in 0..<rows {
-            let src = tile + r * 24, dst = c + r * ldc
+            let src = tile + r * width, dst = c + r * ldc
             let start: Vec8 = accumulate ? Vec8() : Vec8(repeating: bias?[r] ?? 0)
-            if cols == 24 {
-                for j in stride(from: 0, to: 24, by: 8) {
+            if cols == width {
+                for j in stride(from: 0, to: width, by: 8) {
                     store8(activation.apply(load8(src + j) + (accumulate ? load8(dst + j) : start)), dst + j)
                 }
             } else {
@@ -170,13 +182,14 @@ public struct MatrixPanels: PanelSource {
 
     @inline(__always)
     public func pack(k0: Int, kc: Int, n0: Int, nr: Int, into dst: UnsafeMutablePointer<Float>) {
+        let width = GEMM.nr
         for kk in 0..<kc {
-            let src = base + (k0 + kk) * ldb + n0, d = dst + kk * GEMM.nr
-            if nr == GEMM.nr {
-                store8(load8(src), d); store8(load8(src + 8), d + 8); store8(load8(src + 16), d + 16)
+            let src = base + (k0 + kk) * ldb + n0, d = dst + kk * width
+            if nr == width {
+                for j in stride(from: 0, to: width, by: 8) { store8(load8(src + j), d + j) }
             } else {
                 for j in 0..<nr { d[j] = src[j] }
-                for j in nr..<GEMM.nr { d[j] = 0 }
+                for j in nr..<width { d[j] = 0 }
             }
         }
     }

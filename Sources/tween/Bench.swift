@@ -23,7 +23,7 @@ struct Bench: ParsableCommand {
     var json = false
 
     struct Row: Codable { var name: String; var pass: String; var ms: Double; var gflops: Double; var percent_of_peak: Double }
-    struct Report: Codable { var peak_gflops: Double; var threads: Int; var layers: [Row] }
+    struct Report: Codable { var peak_gflops: Double; var simd: String; var threads: Int; var layers: [Row] }
 
     func validate() throws {
         guard suite == "engine" else { throw ValidationError("unknown suite '\(suite)'; available: engine") }
@@ -45,8 +45,8 @@ struct Bench: ParsableCommand {
                       + String(format: "%9.2f ms %8.1f GFLOP/s %6.1f%% of peak", ms, gflops, row.percent_of_peak))
             }
         }
-        if json { printJSON(Report(peak_gflops: peak, threads: pool.threads, layers: rows)) }
-        else { print(String(format: "single-core FMA peak %.1f GFLOP/s; %d thread(s)", peak, pool.threads)) }
+        if json { printJSON(Report(peak_gflops: peak, simd: SIMDLevel.current.rawValue, threads: pool.threads, layers: rows)) }
+        else { print(String(format: "single-core FMA peak %.1f GFLOP/s (%@); %d thread(s)", peak, SIMDLevel.current.rawValue, pool.threads)) }
     }
 }
 

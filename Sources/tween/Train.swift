@@ -39,6 +39,9 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Final crop size, a multiple of 32; training starts at half of it and grows.", valueName: "pixels"))
     var crop: Int = 128
 
+    @Option(name: .long, help: ArgumentHelp("Step by which crops reach --crop (default: 70% of --steps); 0 keeps them at full size, as a resumed run usually wants.", valueName: "step"))
+    var growCropsUntil: Int?
+
     @Option(name: .long, help: ArgumentHelp("Learning rate (decayed over the last 20% of the steps).", valueName: "rate"))
     var lr: Float = 3e-4
 
@@ -86,6 +89,7 @@ struct Train: ParsableCommand {
         guard ["superslomo", "sepconv"].contains(model) else { throw ValidationError("--model must be superslomo or sepconv") }
         guard crop % 64 == 0, crop >= 64 else { throw ValidationError("--crop must be a multiple of 64 (the networks need multiples of 32 at half size)") }
         guard kernel % 2 == 1, kernel >= 3 else { throw ValidationError("--kernel must be odd") }
+        if let growCropsUntil, growCropsUntil < 0 { throw ValidationError("--grow-crops-until must be 0 or more") }
         guard steps > 0, batch > 0, width > 0 else { throw ValidationError("--steps, --batch and --width must be positive") }
         if let teacher, teacher != "rife-hdv3" { throw ValidationError("--teacher: only rife-hdv3 is supported") }
         if !resume && FileManager.default.fileExists(atPath: checkpointPath) {
@@ -164,9 +168,7 @@ struct Train: ParsableCommand {
         var rng = SeededRandom(seed: seed &+ UInt64(firstStep) &* 0x9E37)
         var window = Date(), windowSamples = 0
         for step in firstStep..<steps {
-            let progress = Float(step) / Float(steps)
-            // Crops grow from half the final size (the networks need multiples of 32).
-            let size = progress < 0.4 ? crop / 2 : (progress < 0.7 ? max(crop / 2, crop * 3 / 4 / 32 * 32) : crop)
+            let size = cropSize(at: step)
             var samples: [TrainingSample] = []
             // Super SloMo learns any t from 9-frame windows and synthetic scenes on every fourth step.
             let anyT = model == "superslomo" && step % 4 == 3
@@ -203,6 +205,17 @@ struct Train: ParsableCommand {
                 try save(trainer, metadata: metadata)
             }
         }
+    }
+
+    /// Crops grow from half the final size, to three quarters at 4/7 of the growth phase and to full size at its end
+    /// (the networks need multiples of 32). The default phase, 70% of --steps, keeps the first runs' schedule.
+    func cropSize(at step: Int) -> Int {
+        let threeQuarters = max(crop / 2, crop * 3 / 4 / 32 * 32)
+        guard let end = growCropsUntil else {
+            let progress = Float(step) / Float(steps)
+            return progress < 0.4 ? crop / 2 : (progress < 0.7 ? threeQuarters : crop)
+        }
+        return step * 7 < end * 4 ? crop / 2 : (step < end ? threeQuarters : crop)
     }
 
     /// Writes the checkpoint (float32, with the optimiser) and the weight file (float16), each through a temporary name.

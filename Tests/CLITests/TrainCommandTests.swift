@@ -25,6 +25,8 @@ final class TrainCommandTests: XCTestCase {
             let first = try train(model, steps: 2)
             XCTAssertEqual(first.status, 0, first.stderr)
             XCTAssertTrue(first.stderr.contains("validation PSNR"), first.stderr)
+            // Crops start at half of --crop (step 2 of 2 is at 50% of the steps; full size comes at 70%).
+            XCTAssertTrue(first.stderr.contains("step 2/2  crop 32"), first.stderr)
             XCTAssertTrue(FileManager.default.fileExists(atPath: scratch + "/\(model).safetensors"))
             XCTAssertTrue(FileManager.default.fileExists(atPath: scratch + "/\(model).checkpoint.safetensors"))
             let eval = try tween(["eval", fixture("triplets"), "--model", model, "--weights-dir", scratch, "--json"])
@@ -35,10 +37,11 @@ final class TrainCommandTests: XCTestCase {
             let again = try train(model, steps: 3)
             XCTAssertEqual(again.status, 2)
             XCTAssertTrue(again.stderr.contains("a checkpoint exists; pass --resume"), again.stderr)
-            let resumed = try train(model, steps: 3, extra: ["--resume"])
+            // A resumed run can keep full-size crops instead of restarting the growth.
+            let resumed = try train(model, steps: 3, extra: ["--resume", "--grow-crops-until", "0"])
             XCTAssertEqual(resumed.status, 0, resumed.stderr)
             XCTAssertTrue(resumed.stderr.contains("resumed at step 2"), resumed.stderr)
-            XCTAssertTrue(resumed.stderr.contains("step 3/3"), resumed.stderr)
+            XCTAssertTrue(resumed.stderr.contains("step 3/3  crop 64"), resumed.stderr)
         }
     }
 
