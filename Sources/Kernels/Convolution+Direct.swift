@@ -19,9 +19,12 @@ extension Convolution {
 
     /// Pads one group of one image into `dst`: [c][ih + pads][iw + pads], with `slack` floats after it so that a
     /// tile reaching past the last row end stays inside the buffer.
-    static func padInput(_ x: UnsafePointer<Float>, channels: Int, _ g: ConvGeometry, into dst: UnsafeMutablePointer<Float>) {
+    static func padInput(_ x: UnsafePointer<Float>, channels: Int, _ g: ConvGeometry, into dst: UnsafeMutablePointer<Float>,
+                         pool: ThreadPool) {
         let ph = g.inHeight + g.padTop + g.padBottom, pw = g.inWidth + g.padLeft + g.padRight
-        for c in 0..<channels {
+        let (xA, dA) = (Int(bitPattern: x), Int(bitPattern: dst))
+        pool.parallelFor(channels) { c in
+            let x = UnsafePointer<Float>(bitPattern: xA)!, dst = UnsafeMutablePointer<Float>(bitPattern: dA)!
             let src = x + c * g.inHeight * g.inWidth, out = dst + c * ph * pw
             for y in 0..<ph {
                 let row = out + y * pw
@@ -45,7 +48,8 @@ extension Convolution {
         let slack = nr + g.kernelWidth * g.dilationX
         let padded = UnsafeMutablePointer<Float>.allocate(capacity: g.inPerGroup * ph * pw + slack)
         defer { padded.deallocate() }
-        padded.update(repeating: 0, count: g.inPerGroup * ph * pw + slack)
+        // padInput writes every padded element; only the slack past the end needs zeros.
+        (padded + g.inPerGroup * ph * pw).update(repeating: 0, count: slack)
         let oh = g.outHeight, ow = g.outWidth, outPlane = oh * ow
         let tilesPerRow = (ow + nr - 1) / nr
         let mPanels = (g.outPerGroup + GEMM.mr - 1) / GEMM.mr
@@ -55,7 +59,7 @@ extension Convolution {
         for n in 0..<batch {
             for group in 0..<g.groups {
                 let image = x + (n * g.inChannels + group * g.inPerGroup) * g.inHeight * g.inWidth
-                padInput(image, channels: g.inPerGroup, g, into: padded)
+                padInput(image, channels: g.inPerGroup, g, into: padded, pool: pool)
                 let a = packedWeights + group * per
                 let out = y + (n * g.outChannels + group * g.outPerGroup) * outPlane
                 let b = bias.map { $0 + group * g.outPerGroup }

@@ -61,7 +61,7 @@ extension Convolution {
             let u = winogradWeights(w, g, group: group)
             for n in 0..<batch {
                 // Rows and columns beyond the real padding only feed output samples that are cropped.
-                padInput(x + (n * g.inChannels + group * ci) * g.inHeight * g.inWidth, channels: ci, padded, into: buffer)
+                padInput(x + (n * g.inChannels + group * ci) * g.inHeight * g.inWidth, channels: ci, padded, into: buffer, pool: pool)
                 // V = Bᵀ d B per tile and channel, stored [16][Cin][tiles].
                 let (bA, vA) = (Int(bitPattern: buffer), Int(bitPattern: v))
                 pool.parallelFor(ci) { c in
