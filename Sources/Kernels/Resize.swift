@@ -73,9 +73,11 @@ public enum Resize {
 /// Average and max pooling (square windows, no padding), and pixel shuffle.
 public enum Pooling {
     public static func average(_ x: UnsafePointer<Float>, planes: Int, h: Int, w: Int, kernel k: Int, stride s: Int,
-                               into y: UnsafeMutablePointer<Float>) {
+                               into y: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
         let oh = (h - k) / s + 1, ow = (w - k) / s + 1, scale = 1 / Float(k * k)
-        for p in 0..<planes {
+        let (xa, ya) = (Int(bitPattern: x), Int(bitPattern: y))
+        pool.parallelFor(planes) { p in
+            let x = UnsafePointer<Float>(bitPattern: xa)!, y = UnsafeMutablePointer<Float>(bitPattern: ya)!
             let src = x + p * h * w, dst = y + p * oh * ow
             for r in 0..<oh { for c in 0..<ow {
                 var sum: Float = 0

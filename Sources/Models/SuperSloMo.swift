@@ -3,6 +3,9 @@ import Kernels
 import NN
 import Tensor
 
+/// The port's activation after every U-Net convolution (fused into the convolution in inference).
+private let leaky = Activation.leakyReLU(0.1)
+
 /// Super SloMo (Jiang et al., CVPR 2018): a flow U-Net estimates F₀→₁ and F₁→₀ once per frame pair; for each t
 /// the flows to t are approximated linearly, refined by a second U-Net that also predicts a visibility map, and
 /// the two inputs are warped and fused. Keys as in the standard PyTorch port's checkpoint (`state_dictFC.…`,
@@ -18,7 +21,7 @@ public final class SuperSloMo: Layer {
                 conv2 = Conv2d(cout, cout, kernel: kernel, padding: (kernel - 1) / 2, init: &rng)
             }
             var children: [(String, Layer)] { [("conv1", conv1), ("conv2", conv2)] }
-            func callAsFunction(_ x: Tensor) -> Tensor { conv2(conv1(x.avgPool(2)).leakyReLU(0.1)).leakyReLU(0.1) }
+            func callAsFunction(_ x: Tensor) -> Tensor { conv2(conv1(x.avgPool(2), then: leaky), then: leaky) }
         }
 
         final class Up: Layer {
@@ -31,7 +34,7 @@ public final class SuperSloMo: Layer {
             func callAsFunction(_ x: Tensor) -> Tensor { fatalError("Up takes (x, skip)") }
             func callAsFunction(_ x: Tensor, skip: Tensor) -> Tensor {
                 let up = x.resized(height: skip.shape[2], width: skip.shape[3], mode: .bilinear(alignCorners: false))
-                return conv2(Tensor.concat([conv1(up).leakyReLU(0.1), skip])).leakyReLU(0.1)
+                return conv2(Tensor.concat([conv1(up, then: leaky), skip]), then: leaky)
             }
         }
 
@@ -58,11 +61,11 @@ public final class SuperSloMo: Layer {
         }
 
         public func callAsFunction(_ input: Tensor) -> Tensor {
-            var skips = [conv2(conv1(input).leakyReLU(0.1)).leakyReLU(0.1)]
+            var skips = [conv2(conv1(input, then: leaky), then: leaky)]
             for block in down.dropLast() { skips.append(block(skips.last!)) }
             var x = down.last!(skips.last!)
             for (block, skip) in zip(up, skips.reversed()) { x = block(x, skip: skip) }
-            return linearOutput ? conv3(x) : conv3(x).leakyReLU(0.1)
+            return linearOutput ? conv3(x) : conv3(x, then: leaky)
         }
     }
 

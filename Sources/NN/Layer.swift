@@ -89,6 +89,12 @@ public final class Conv2d: Layer {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         x.conv2d(weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups, paddingMode: paddingMode)
     }
+
+    /// The convolution followed by `activation` (fused in inference).
+    public func callAsFunction(_ x: Tensor, then activation: Activation) -> Tensor {
+        x.conv2d(weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
+                 paddingMode: paddingMode, activation: activation)
+    }
 }
 
 public final class ConvTranspose2d: Layer {

@@ -3,29 +3,39 @@ import Kernels
 extension Tensor {
     /// 2-D convolution of an NCHW input with weights [Cout][Cin/groups][kh][kw] and an optional bias [Cout].
     public func conv2d(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
-                       groups: Int = 1, paddingMode: PaddingMode = .zeros) -> Tensor {
+                       groups: Int = 1, paddingMode: PaddingMode = .zeros, activation: Activation = .none) -> Tensor {
         precondition(rank == 4 && weight.rank == 4, "conv2d takes NCHW input and 4-D weights")
         let g = ConvGeometry(inChannels: shape[1], outChannels: weight.shape[0], inHeight: shape[2], inWidth: shape[3],
                              kernel: weight.shape[2], stride: stride, pad: padding, dilation: dilation, groups: groups,
                              padding: paddingMode)
-        return conv2d(weight, bias: bias, geometry: g)
+        return conv2d(weight, bias: bias, geometry: g, activation: activation)
     }
 
-    /// Convolution with a full geometry (asymmetric kernels, strides and padding).
-    public func conv2d(_ weight: Tensor, bias: Tensor?, geometry g: ConvGeometry) -> Tensor {
+    /// Convolution with a full geometry (asymmetric kernels, strides and padding), then `activation`: fused into
+    /// the kernels' epilogue in inference, a separate operation (with its backward) when gradients are recorded.
+    /// Both give the same bytes.
+    public func conv2d(_ weight: Tensor, bias: Tensor?, geometry g: ConvGeometry, activation: Activation = .none) -> Tensor {
         precondition(shape[1] == g.inChannels && weight.shape == [g.outChannels, g.inPerGroup, g.kernelHeight, g.kernelWidth],
                      "conv2d: input \(shape) and weights \(weight.shape) do not match")
+        if activation != .none && (tracked || weight.tracked || (bias?.tracked ?? false)) {
+            let y = conv2d(weight, bias: bias, geometry: g)
+            switch activation {
+            case .none: return y
+            case .relu: return y.relu()
+            case .leakyReLU(let slope): return y.leakyReLU(slope)
+            }
+        }
         let batch = shape[0]
         var out = Tensor.outputStorage(batch * g.outChannels * g.outHeight * g.outWidth)
         data.withUnsafeBufferPointer { px in weight.data.withUnsafeBufferPointer { pw in out.withUnsafeMutableBufferPointer { po in
             if let bias {
                 bias.data.withUnsafeBufferPointer { pb in
                     Convolution.forward(input: px.baseAddress!, batch: batch, weights: pw.baseAddress!,
-                                        bias: pb.baseAddress!, output: po.baseAddress!, geometry: g)
+                                        bias: pb.baseAddress!, output: po.baseAddress!, geometry: g, activation: activation)
                 }
             } else {
                 Convolution.forward(input: px.baseAddress!, batch: batch, weights: pw.baseAddress!, bias: nil,
-                                    output: po.baseAddress!, geometry: g)
+                                    output: po.baseAddress!, geometry: g, activation: activation)
             }
         } } }
         let inputs = bias.map { [self, weight, $0] } ?? [self, weight]

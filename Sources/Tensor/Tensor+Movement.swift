@@ -10,8 +10,14 @@ extension Tensor {
         let outer = base[..<axis].reduce(1, *), inner = base[(axis + 1)...].reduce(1, *)
         let sizes = parts.map { $0.shape[axis] }
         var shape = base; shape[axis] = sizes.reduce(0, +)
-        var out = [Float](); out.reserveCapacity(shape.reduce(1, *))
-        for o in 0..<outer { for (p, s) in zip(parts, sizes) { out += p.data[(o * s * inner)..<((o + 1) * s * inner)] } }
+        var out = Tensor.outputStorage(shape.reduce(1, *))
+        out.withUnsafeMutableBufferPointer { po in
+            var dst = po.baseAddress!
+            for o in 0..<outer { for (p, s) in zip(parts, sizes) {
+                p.data.withUnsafeBufferPointer { dst.update(from: $0.baseAddress! + o * s * inner, count: s * inner) }
+                dst += s * inner
+            } }
+        }
         return result(shape, out, inputs: parts) { g in
             var grads: [Tensor?] = []
             var offset = 0
@@ -32,8 +38,13 @@ extension Tensor {
     public func slice(axis: Int = 1, _ range: Range<Int>) -> Tensor {
         let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *), n = shape[axis]
         var newShape = shape; newShape[axis] = range.count
-        var out = [Float](); out.reserveCapacity(newShape.reduce(1, *))
-        for o in 0..<outer { out += data[((o * n + range.lowerBound) * inner)..<((o * n + range.upperBound) * inner)] }
+        var out = Tensor.outputStorage(newShape.reduce(1, *))
+        data.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
+            for o in 0..<outer {
+                (po.baseAddress! + o * range.count * inner).update(from: px.baseAddress! + (o * n + range.lowerBound) * inner,
+                                                                   count: range.count * inner)
+            }
+        } }
         return Tensor.result(newShape, out, inputs: [self]) { [shape] g in
             var d = [Float](repeating: 0, count: shape.reduce(1, *))
             for o in 0..<outer {
@@ -70,7 +81,7 @@ extension Tensor {
     public func avgPool(_ k: Int, stride s: Int? = nil) -> Tensor {
         let s = s ?? k
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3]), oh = (h - k) / s + 1, ow = (w - k) / s + 1
-        var out = [Float](repeating: 0, count: n * c * oh * ow)
+        var out = Tensor.outputStorage(n * c * oh * ow)
         data.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
             Pooling.average(px.baseAddress!, planes: n * c, h: h, w: w, kernel: k, stride: s, into: po.baseAddress!)
         } }
@@ -113,7 +124,7 @@ extension Tensor {
                              pad: padding, groups: groups)
         g.padBottom = padding; g.padRight = padding
         precondition(g.outHeight == h && g.outWidth == w, "conv_transpose2d: inconsistent sizes")
-        var out = [Float](repeating: 0, count: n * cout * oh * ow)
+        var out = Tensor.outputStorage(n * cout * oh * ow)   // backwardInput starts from zeros itself
         data.withUnsafeBufferPointer { px in weight.data.withUnsafeBufferPointer { pw in out.withUnsafeMutableBufferPointer { po in
             Convolution.backwardInput(gradOutput: px.baseAddress!, weights: pw.baseAddress!, batch: n,
                                       gradInput: po.baseAddress!, geometry: g)

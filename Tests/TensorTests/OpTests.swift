@@ -51,6 +51,23 @@ final class OpTests: XCTestCase {
         checkGradients([deep, wd], atol: 5e-3) { $0[0].conv2d($0[1], padding: 1) }
     }
 
+    func testFusedActivationSameBytesAndGradients() {
+        // Widths on the direct (≥ 40), packed and Winograd-free paths; leaky ReLU and ReLU in the epilogue.
+        for (shape, wShape) in [([1, 3, 6, 45], [5, 3, 3, 3]), ([2, 4, 7, 9], [3, 4, 3, 3])] {
+            let x = randomTensor(shape, seed: 12, requiresGrad: false), w = randomTensor(wShape, seed: 13, requiresGrad: false)
+            let b = randomTensor([wShape[0]], seed: 14, requiresGrad: false)
+            for a in [Activation.leakyReLU(0.1), .relu] {
+                let separate = x.conv2d(w, bias: b, padding: 1)
+                let expected = a == .relu ? separate.relu() : separate.leakyReLU(0.1)
+                let fused = Tensor.inferenceMode { x.conv2d(w, bias: b, padding: 1, activation: a) }
+                XCTAssertEqual(fused.data, expected.data, "\(shape) \(a)")
+            }
+        }
+        // With gradients recorded, the activation is a separate operation with its own backward.
+        let x = randomTensor([1, 2, 5, 6], seed: 15), w = randomTensor([3, 2, 3, 3], seed: 16), b = randomTensor([3], seed: 17)
+        checkGradients([x, w, b]) { $0[0].conv2d($0[1], bias: $0[2], padding: 1, activation: .leakyReLU(0.1)) }
+    }
+
     func testInferenceModeRecordsNothing() {
         let x = randomTensor([1, 2, 4, 4], seed: 1), w = randomTensor([2, 2, 3, 3], seed: 2)
         let y = Tensor.inferenceMode { x.conv2d(w, padding: 1).relu() }
