@@ -117,11 +117,14 @@ public final class ConvTranspose2d: Layer {
 /// An activation, pooling or resampling step with no parameters.
 public final class Function: Layer {
     let body: (Tensor) -> Tensor
-    public init(_ body: @escaping (Tensor) -> Tensor) { self.body = body }
+    /// The activation this function is, which a preceding convolution in a `Sequential` can fuse.
+    let activation: Activation?
+    public init(_ body: @escaping (Tensor) -> Tensor) { self.body = body; activation = nil }
+    init(_ activation: Activation, _ body: @escaping (Tensor) -> Tensor) { self.body = body; self.activation = activation }
     public func callAsFunction(_ x: Tensor) -> Tensor { body(x) }
 
-    public static func relu() -> Function { Function { $0.relu() } }
-    public static func leakyReLU(_ s: Float = 0.1) -> Function { Function { $0.leakyReLU(s) } }
+    public static func relu() -> Function { Function(.relu) { $0.relu() } }
+    public static func leakyReLU(_ s: Float = 0.1) -> Function { Function(.leakyReLU(s)) { $0.leakyReLU(s) } }
     public static func sigmoid() -> Function { Function { $0.sigmoid() } }
     public static func avgPool(_ k: Int) -> Function { Function { $0.avgPool(k) } }
     public static func upsample2x(alignCorners: Bool = false) -> Function {
@@ -134,7 +137,18 @@ public final class Sequential: Layer {
     public let layers: [Layer]
     public init(_ layers: [Layer]) { self.layers = layers }
     public var children: [(String, Layer)] { layers.enumerated().map { ("\($0.offset)", $0.element) } }
-    public func callAsFunction(_ x: Tensor) -> Tensor { layers.reduce(x) { $1($0) } }
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        var x = x, i = 0
+        while i < layers.count {
+            // A convolution followed by an activation runs as one (fused in inference; same bytes either way).
+            if let conv = layers[i] as? Conv2d, i + 1 < layers.count, let a = (layers[i + 1] as? Function)?.activation {
+                x = conv(x, then: a); i += 2
+            } else {
+                x = layers[i](x); i += 1
+            }
+        }
+        return x
+    }
 }
 
 /// PReLU with one learned slope per channel (PyTorch `nn.PReLU(c)`, key "weight", initialised to 0.25).
