@@ -3,7 +3,9 @@ import Tensor
 
 /// Every interpolation method Tween knows, by the name used on the command line.
 public enum ModelRegistry {
-    public static let defaultModel = "blend"
+    /// The best quality at the default-model speed target (720p to 2× at 2.5 fps or more on two cores):
+    /// the compact Super SloMo trained here, shipped in the package (README, Measured).
+    public static let defaultModel = "superslomo"
 
     public static let all: [ModelInfo] = [
         NearestInterpolator().info, BlendInterpolator().info,

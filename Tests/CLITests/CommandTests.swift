@@ -13,17 +13,17 @@ final class CommandTests: XCTestCase {
         try "not a video".write(toFile: input + "/sub/broken.mkv", atomically: true, encoding: .utf8)
         try "notes".write(toFile: input + "/readme.txt", atomically: true, encoding: .utf8)
 
-        let r = try tween(["batch", input, "-o", output, "--recursive", "--factor", "2"])
+        let r = try tween(["batch", "--model", "blend", input, "-o", output, "--recursive", "--factor", "2"])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("tween: error: \(input)/sub/broken.mkv: not a media file FFmpeg can read"), r.stderr)
         XCTAssertEqual(r.stderrLines.last, "tween: batch: 2 converted, 0 skipped, 1 failed (of 3)")
         XCTAssertEqual(listing(output), ["a.mp4", "sub", "sub/b.mp4"])
 
-        let again = try tween(["batch", input, "-o", output, "--recursive", "--skip-existing", "--glob", "*.mp4", "--jobs", "2"])
+        let again = try tween(["batch", "--model", "blend", input, "-o", output, "--recursive", "--skip-existing", "--glob", "*.mp4", "--jobs", "2"])
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssertEqual(again.stderrLines.last, "tween: batch: 0 converted, 2 skipped, 0 failed (of 2)")
 
-        let flat = try tween(["batch", input, "-o", scratch + "/flat", "--factor", "2", "--quiet"])
+        let flat = try tween(["batch", "--model", "blend", input, "-o", scratch + "/flat", "--factor", "2", "--quiet"])
         XCTAssertEqual(flat.status, 0)
         XCTAssertEqual(listing(scratch + "/flat"), ["a.mp4"])
     }
@@ -34,12 +34,12 @@ final class CommandTests: XCTestCase {
         for i in 0..<6 { try FileManager.default.copyItem(atPath: fixture("clip30.mp4"), toPath: input + "/c\(i).mp4") }
         var seen: [String] = []
         for i in 1...3 {
-            let r = try tween(["batch", input, "-o", scratch + "/s\(i)", "--shard", "\(i)/3", "--factor", "2", "--quiet"])
+            let r = try tween(["batch", "--model", "blend", input, "-o", scratch + "/s\(i)", "--shard", "\(i)/3", "--factor", "2", "--quiet"])
             XCTAssertEqual(r.status, 0, r.stderr)
             seen += listing(scratch + "/s\(i)")
         }
         XCTAssertEqual(seen.sorted(), (0..<6).map { "c\($0).mp4" })
-        XCTAssertEqual(try tween(["batch", input, "-o", scratch + "/x", "--shard", "4/3"]).status, 2)
+        XCTAssertEqual(try tween(["batch", "--model", "blend", input, "-o", scratch + "/x", "--shard", "4/3"]).status, 2)
     }
 
     func testEvalMatchesScikitImageGoldens() throws {
@@ -75,11 +75,13 @@ final class CommandTests: XCTestCase {
         let r = try tween(["models"], environment: empty)
         XCTAssertEqual(r.status, 0)
         XCTAssertTrue(r.stdout.contains("nearest"))
-        XCTAssertTrue(r.stdout.contains("blend*"))
+        // The default (starred): the shipped Super SloMo, the best quality at 2.5 fps or more at 720p.
+        XCTAssertTrue(r.stdout.contains("superslomo*"), r.stdout)
         XCTAssertTrue(r.stdout.contains("Missing weights: run Scripts/fetch-rife.sh to install RIFE into \(scratch)."), r.stdout)
         let j = try JSONSerialization.jsonObject(with: Data(try tween(["models", "--json"], environment: empty).stdout.utf8)) as! [[String: Any]]
         XCTAssertEqual(j.map { $0["name"] as! String }, ["nearest", "blend", "rife-hdv3", "rife-v4.25", "superslomo", "sepconv"])
         XCTAssertEqual(j[4]["arbitrary_t"] as? Bool, true)
+        XCTAssertEqual(j.filter { $0["default_model"] as? Bool == true }.map { $0["name"] as! String }, ["superslomo"])
         XCTAssertEqual(j[5]["arbitrary_t"] as? Bool, false)
         XCTAssertEqual(j[3]["arbitrary_t"] as? Bool, true)
         XCTAssertEqual(j[1]["arbitrary_t"] as? Bool, true)

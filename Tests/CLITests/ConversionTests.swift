@@ -9,7 +9,7 @@ final class ConversionTests: XCTestCase {
 
     func testRaises25fpsWithAudioTo60KeepingEverything() throws {
         let out = scratch + "/out.mkv"
-        let r = try tween([fixture("clip25_av.mkv"), "-o", out, "--fps", "60", "--json"])
+        let r = try tween(["--model", "blend", fixture("clip25_av.mkv"), "-o", out, "--fps", "60", "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
         XCTAssertEqual(summary["frames_in"] as? Int, 50)
@@ -45,7 +45,7 @@ final class ConversionTests: XCTestCase {
 
     func testNTSCConversionCountAndMp4Subtitles() throws {
         let out = scratch + "/ntsc.mp4"
-        let r = try tween([fixture("clip23976.mp4"), "-o", out, "--fps", "59.94"])
+        let r = try tween(["--model", "blend", fixture("clip23976.mp4"), "-o", out, "--fps", "59.94"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let s = streams(try probe(out, countFrames: true))[0]
         XCTAssertEqual(s["nb_read_frames"] as? String, "120")       // 48 × 2.5
@@ -53,10 +53,10 @@ final class ConversionTests: XCTestCase {
 
         // mp4 holds mov_text subtitles but not SubRip: the SubRip stream is reported, not silently lost.
         let out2 = scratch + "/subs.mp4"
-        let r2 = try tween([fixture("clip25_av.mkv"), "-o", out2, "--factor", "2"])
+        let r2 = try tween(["--model", "blend", fixture("clip25_av.mkv"), "-o", out2, "--factor", "2"])
         XCTAssertEqual(r2.status, 0)
         XCTAssertTrue(r2.stderr.contains("subtitle stream #2 (subrip) cannot be stored in .mp4: left out"), r2.stderr)
-        let r3 = try tween([fixture("clip25_av.mp4"), "-o", scratch + "/movtext.mp4", "--factor", "2"])
+        let r3 = try tween(["--model", "blend", fixture("clip25_av.mp4"), "-o", scratch + "/movtext.mp4", "--factor", "2"])
         XCTAssertEqual(streams(try probe(scratch + "/movtext.mp4")).compactMap { $0["codec_name"] as? String }.prefix(3),
                        ["h264", "aac", "mov_text"])
         XCTAssertEqual(r3.status, 0)
@@ -64,7 +64,7 @@ final class ConversionTests: XCTestCase {
 
     func testSlowMotionDropsAudioAndSaysSo() throws {
         let out = scratch + "/slow.mkv"
-        let r = try tween([fixture("clip25_av.mkv"), "-o", out, "--slowmo", "4"])
+        let r = try tween(["--model", "blend", fixture("clip25_av.mkv"), "-o", out, "--slowmo", "4"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("slow motion: audio and subtitles are left out"), r.stderr)
         let s = streams(try probe(out, countFrames: true))
@@ -75,7 +75,7 @@ final class ConversionTests: XCTestCase {
 
     func testPassThroughFramesAreBitExactInFFV1() throws {
         let out = scratch + "/lossless.mkv"
-        XCTAssertEqual(try tween([fixture("lossless.mkv"), "-o", out, "--factor", "2", "--codec", "ffv1"]).status, 0)
+        XCTAssertEqual(try tween(["--model", "blend", fixture("lossless.mkv"), "-o", out, "--factor", "2", "--codec", "ffv1"]).status, 0)
         func md5s(_ path: String) throws -> [String] {
             try runTool("/usr/bin/ffmpeg", ["-v", "error", "-i", path, "-map", "0:v", "-f", "framemd5", "-"]).stdout
                 .split(separator: "\n").filter { !$0.hasPrefix("#") }.map { String($0.split(separator: ",").last!) }
@@ -89,7 +89,7 @@ final class ConversionTests: XCTestCase {
 
     func testPNGSequencesInAndOutPassThroughExactly() throws {
         let out = scratch + "/frames/"
-        let r = try tween([fixture("pngseq/f%03d.png"), "-o", out, "--input-fps", "10", "--fps", "20"])
+        let r = try tween(["--model", "blend", fixture("pngseq/f%03d.png"), "-o", out, "--input-fps", "10", "--fps", "20"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(listing(out).count, 20)
         for i in 0..<10 {
@@ -99,18 +99,18 @@ final class ConversionTests: XCTestCase {
         }
         // A printf pattern as output, and refusing to clobber it.
         let pattern = scratch + "/p_%04d.png"
-        XCTAssertEqual(try tween([fixture("pngseq"), "-o", pattern, "--input-fps", "10", "--factor", "2"]).status, 0)
+        XCTAssertEqual(try tween(["--model", "blend", fixture("pngseq"), "-o", pattern, "--input-fps", "10", "--factor", "2"]).status, 0)
         XCTAssertTrue(FileManager.default.fileExists(atPath: scratch + "/p_0020.png"))
-        let again = try tween([fixture("pngseq"), "-o", pattern, "--input-fps", "10", "--factor", "2"])
+        let again = try tween(["--model", "blend", fixture("pngseq"), "-o", pattern, "--input-fps", "10", "--factor", "2"])
         XCTAssertEqual(again.status, 1)
     }
 
     func testTenBitStaysTenBitAndVFRIsTimedByTimestamps() throws {
         let out = scratch + "/ten.mkv"
-        XCTAssertEqual(try tween([fixture("clip10bit.mkv"), "-o", out, "--factor", "2"]).status, 0)
+        XCTAssertEqual(try tween(["--model", "blend", fixture("clip10bit.mkv"), "-o", out, "--factor", "2"]).status, 0)
         XCTAssertEqual(streams(try probe(out))[0]["pix_fmt"] as? String, "yuv420p10le")
         let vfr = scratch + "/vfr.mp4"
-        let r = try tween([fixture("vfr.mkv"), "-o", vfr, "--fps", "50", "--json"])
+        let r = try tween(["--model", "blend", fixture("vfr.mkv"), "-o", vfr, "--fps", "50", "--json"])
         let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
         XCTAssertEqual(summary["frames_in"] as? Int, 34)
         XCTAssertEqual(summary["frames_out"] as? Int, 50)   // 1 s at 50 fps, gaps filled
@@ -118,16 +118,16 @@ final class ConversionTests: XCTestCase {
     }
 
     func testSceneCutIsCountedAndRotationKept() throws {
-        let r = try tween([fixture("scenecut.mp4"), "-o", scratch + "/cut.mp4", "--factor", "2", "--json"])
+        let r = try tween(["--model", "blend", fixture("scenecut.mp4"), "-o", scratch + "/cut.mp4", "--factor", "2", "--json"])
         let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
         XCTAssertEqual(summary["cuts"] as? Int, 1)
-        let off = try tween([fixture("scenecut.mp4"), "-o", scratch + "/nocut.mp4", "--factor", "2", "--scene-cut", "off", "--json"])
+        let off = try tween(["--model", "blend", fixture("scenecut.mp4"), "-o", scratch + "/nocut.mp4", "--factor", "2", "--scene-cut", "off", "--json"])
         XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(off.stdout.utf8)) as! [String: Any])["cuts"] as? Int, 0)
 
-        XCTAssertEqual(try tween([fixture("rotated.mp4"), "-o", scratch + "/rot.mp4", "--factor", "2"]).status, 0)
+        XCTAssertEqual(try tween(["--model", "blend", fixture("rotated.mp4"), "-o", scratch + "/rot.mp4", "--factor", "2"]).status, 0)
         XCTAssertEqual(try VideoReader(path: scratch + "/rot.mp4").info.rotation, 90)
         // A PNG sequence cannot carry the rotation: its pictures are turned upright instead.
-        XCTAssertEqual(try tween([fixture("rotated.mp4"), "-o", scratch + "/rot/", "--factor", "2"]).status, 0)
+        XCTAssertEqual(try tween(["--model", "blend", fixture("rotated.mp4"), "-o", scratch + "/rot/", "--factor", "2"]).status, 0)
         let png = try PNGFile.read(scratch + "/rot/000001.png").image
         XCTAssertEqual([png.width, png.height], [120, 160])
     }
@@ -136,7 +136,7 @@ final class ConversionTests: XCTestCase {
         for (codec, ext, name) in [("libx265", "mkv", "hevc"), ("libvpx-vp9", "webm", "vp9"), ("prores_ks", "mov", "prores"),
                                    ("libsvtav1", "mkv", "av1"), ("png", "mkv", "png")] {
             let out = scratch + "/c.\(codec).\(ext)"
-            let r = try tween([fixture("clip30.mp4"), "-o", out, "--factor", "2", "--codec", codec])
+            let r = try tween(["--model", "blend", fixture("clip30.mp4"), "-o", out, "--factor", "2", "--codec", codec])
             XCTAssertEqual(r.status, 0, "\(codec): \(r.stderr)")
             XCTAssertEqual(streams(try probe(out))[0]["codec_name"] as? String, name)
         }
@@ -147,15 +147,15 @@ final class AlphaTests: XCTestCase {
     func testTransparencyIsKeptWhereTheCodecCanHoldIt() throws {
         let scratch = makeScratchFolder("alpha")
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let ffv1 = try tween([fixture("rgbaseq"), "-o", scratch + "/a.mkv", "--input-fps", "10", "--factor", "2", "--codec", "ffv1"])
+        let ffv1 = try tween(["--model", "blend", fixture("rgbaseq"), "-o", scratch + "/a.mkv", "--input-fps", "10", "--factor", "2", "--codec", "ffv1"])
         XCTAssertEqual(ffv1.status, 0, ffv1.stderr)
         XCTAssertEqual(streams(try probe(scratch + "/a.mkv"))[0]["pix_fmt"] as? String, "bgra")
-        let png = try tween([fixture("rgbaseq"), "-o", scratch + "/seq/", "--input-fps", "10", "--factor", "2"])
+        let png = try tween(["--model", "blend", fixture("rgbaseq"), "-o", scratch + "/seq/", "--input-fps", "10", "--factor", "2"])
         XCTAssertEqual(png.status, 0)
         let back = try PNGFile.read(scratch + "/seq/000001.png")
         XCTAssertTrue(back.hasAlpha)
         XCTAssertEqual(back.image, try PNGFile.read(fixture("rgbaseq/f01.png")).image)
-        let mp4 = try tween([fixture("rgbaseq"), "-o", scratch + "/a.mp4", "--input-fps", "10", "--factor", "2"])
+        let mp4 = try tween(["--model", "blend", fixture("rgbaseq"), "-o", scratch + "/a.mp4", "--input-fps", "10", "--factor", "2"])
         XCTAssertEqual(mp4.status, 0)
         XCTAssertTrue(mp4.stderr.contains("the alpha channel is dropped: libx264 in yuv444p cannot store it"), mp4.stderr)
     }

@@ -42,7 +42,7 @@ final class SafetyTests: XCTestCase {
     func testUnwritableOutputFolder() throws {
         if getuid() == 0 {
             // root may write into any mode-0555 folder; sysfs refuses file creation even to root.
-            let r = try tween([fixture("clip30.mp4"), "-o", "/sys/tween-test.mp4"])
+            let r = try tween(["--model", "blend", fixture("clip30.mp4"), "-o", "/sys/tween-test.mp4"])
             XCTAssertEqual(r.status, 1)
             XCTAssertEqual(r.stderrLines, ["tween: error: /sys/tween-test.mp4: cannot create a file in /sys (Permission denied)"])
             return
@@ -51,7 +51,7 @@ final class SafetyTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: locked, withIntermediateDirectories: true)
         chmod(locked, 0o555)
         defer { chmod(locked, 0o755) }
-        let r = try tween([fixture("clip30.mp4"), "-o", locked + "/out.mp4"])
+        let r = try tween(["--model", "blend", fixture("clip30.mp4"), "-o", locked + "/out.mp4"])
         XCTAssertEqual(r.status, 1)
         XCTAssertEqual(r.stderrLines, ["tween: error: \(locked)/out.mp4: output folder \(locked) is not writable"])
     }
@@ -60,27 +60,27 @@ final class SafetyTests: XCTestCase {
         let out = scratch + "/o.mp4"
         for args in [["--fps", "abc"], ["--fps", "0"], ["--fps", "60", "--factor", "2"], ["--slowmo", "0.5"],
                      ["--codec", "ffv1", "--crf", "3"], ["--model", "nope"], ["--scene-cut", "x"], ["--codec", "mpeg9"]] {
-            let r = try tween([fixture("clip30.mp4"), "-o", out] + args)
+            let r = try tween(["--model", "blend", fixture("clip30.mp4"), "-o", out] + args)
             XCTAssertEqual(r.status, 2, "\(args): \(r.stderr)")
             XCTAssertTrue(r.stderr.hasPrefix("Error: "), r.stderr)
         }
-        XCTAssertEqual(try tween([fixture("clip30.mp4")]).status, 2)   // no output
+        XCTAssertEqual(try tween(["--model", "blend", fixture("clip30.mp4")]).status, 2)   // no output
         XCTAssertEqual(listing(scratch), [])
     }
 
     func testNeverOverwritesWithoutAskingAndNeverTheInput() throws {
         let out = scratch + "/o.mp4"
         try "precious".write(toFile: out, atomically: true, encoding: .utf8)
-        let r = try tween([fixture("clip30.mp4"), "-o", out])
+        let r = try tween(["--model", "blend", fixture("clip30.mp4"), "-o", out])
         XCTAssertEqual(r.status, 1)
         XCTAssertEqual(r.stderrLines, ["tween: error: \(out): output exists; use -y to overwrite"])
         XCTAssertEqual(try String(contentsOfFile: out, encoding: .utf8), "precious")
-        XCTAssertEqual(try tween([fixture("clip30.mp4"), "-o", out, "-y"]).status, 0)
+        XCTAssertEqual(try tween(["--model", "blend", fixture("clip30.mp4"), "-o", out, "-y"]).status, 0)
         XCTAssertGreaterThan(try FileManager.default.attributesOfItem(atPath: out)[.size] as! Int, 1000)
 
         let input = scratch + "/in.mp4"
         try FileManager.default.copyItem(atPath: fixture("clip30.mp4"), toPath: input)
-        let same = try tween([input, "-o", scratch + "/./in.mp4", "-y"])
+        let same = try tween(["--model", "blend", input, "-o", scratch + "/./in.mp4", "-y"])
         XCTAssertEqual(same.status, 1)
         XCTAssertEqual(same.stderrLines, ["tween: error: \(scratch)/./in.mp4: is the input; choose another output name"])
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: input)), try Data(contentsOf: URL(fileURLWithPath: fixture("clip30.mp4"))))
