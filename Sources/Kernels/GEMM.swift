@@ -61,17 +61,18 @@ public enum GEMM {
                     for p in (chunk * perChunk)..<min(panels, (chunk + 1) * perChunk) {
                         let n0 = p * nr, cols = min(nr, n - n0)
                         b.pack(k0: blockStart, kc: kcur, n0: n0, nr: cols, into: panel)
-                        for mp in 0..<mPanels where avx512 {
-                            AVX512Tiles.gemm(kc: kcur, a: packedA + mp * mr * k + blockStart * mr, b: panel, tile: tile)
-                            writeTile(tile, width: nr, c: c + mp * mr * ldc + n0, ldc: ldc, rows: min(mr, m - mp * mr),
-                                      cols: cols, accumulate: !first || accumulateIntoC, bias: bias.map { $0 + mp * mr },
-                                      activation: last ? activation : .none)
-                        }
-                        for mp in 0..<mPanels where !avx512 {
-                            microKernel(kc: kcur, a: packedA + mp * mr * k + blockStart * mr, b: panel,
-                                        c: c + mp * mr * ldc + n0, ldc: ldc, rows: min(mr, m - mp * mr), cols: cols,
-                                        accumulate: !first || accumulateIntoC, bias: bias.map { $0 + mp * mr },
-                                        activation: last ? activation : .none)
+                        for mp in 0..<mPanels {
+                            let a = packedA + mp * mr * k + blockStart * mr, cTile = c + mp * mr * ldc + n0
+                            let rows = min(mr, m - mp * mr), accumulate = !first || accumulateIntoC
+                            let rowBias = bias.map { $0 + mp * mr }, epilogue = last ? activation : .none
+                            if avx512 {
+                                AVX512Tiles.gemm(kc: kcur, a: a, b: panel, tile: tile)
+                                writeTile(tile, width: nr, c: cTile, ldc: ldc, rows: rows, cols: cols, accumulate: accumulate,
+                                          bias: rowBias, activation: epilogue)
+                            } else {
+                                microKernel(kc: kcur, a: a, b: panel, c: cTile, ldc: ldc, rows: rows, cols: cols,
+                                            accumulate: accumulate, bias: rowBias, activation: epilogue)
+                            }
                         }
                     }
                 }
