@@ -1,120 +1,192 @@
 import Foundation
-/// Winograd F(2×2, 3×3) for stride-1 3×3 convolutions (Lavin & Gray 2016): each 4×4 input tile and 3×3 filter
-/// are transformed so that a 2×2 output tile costs 16 multiplies per channel pair instead of 36. The 16
-/// transform positions become 16 independent GEMMs (Cout × Cin times Cin × tiles) on the packed GEMM; input
-/// and output transforms are cheap adds.
+/// Winograd F(4×4, 3×3) for stride-1 3×3 convolutions (Lavin & Gray 2016): each 6×6 input tile and 3×3 filter
+/// are transformed so that a 4×4 output tile costs 36 multiplies per channel pair instead of 144. The 36
+/// transform positions become 36 independent GEMMs (Cout × Cin times Cin × tiles) on the packed GEMM. The input
+/// transform writes straight into the GEMM's packed B panels, so the GEMM reads them without a copy.
 extension Convolution {
     /// Whether `forward` takes the Winograd path: 3×3, stride 1, no dilation, and enough channels and tiles to
-    /// amortise the transforms. Measured (one thread): 64 ch at 128² 16.0 → 12.7 ms, 128 ch at 64² 13.3 → 9.8 ms;
-    /// but 32 ch at 256² 13.6 → 22 ms and 256 ch at 32² (256 tiles) no gain, so those stay on the other paths.
+    /// amortise the transforms. Measured with `tween bench engine --threads 1` against TWEEN_WINOGRAD=0 (AVX-512):
+    /// 64 ch at 128² 12.1 → 6.8 ms, 128 ch at 64² 10.8 → 8.4 ms; 32 ch at 256² no gain (9.9 against 10.2).
     public static func usesWinograd(_ g: ConvGeometry) -> Bool {
         winogradEnabled && g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideX == 1 && g.strideY == 1
             && g.dilationX == 1 && g.dilationY == 1 && g.inPerGroup >= minimumWinogradChannels
-            && g.outPerGroup >= minimumWinogradChannels && ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2) >= 1024
+            && g.outPerGroup >= minimumWinogradChannels && ((g.outHeight + 3) / 4) * ((g.outWidth + 3) / 4) >= minimumWinogradTiles
     }
     /// Lowered by the tests to exercise the path on small inputs.
     nonisolated(unsafe) static var minimumWinogradChannels = 48
+    nonisolated(unsafe) static var minimumWinogradTiles = 256
     /// TWEEN_WINOGRAD=0 turns the path off (for comparisons).
     nonisolated(unsafe) public static var winogradEnabled = ProcessInfo.processInfo.environment["TWEEN_WINOGRAD"] != "0"
 
-    /// U = G g Gᵀ for every (cout, cin) of one group, stored [16][Cout][Cin] and packed per position for the GEMM.
+    /// U = G g Gᵀ for every (cout, cin) of one group, stored [36][Cout][Cin] and packed per position for the GEMM.
     static func winogradWeights(_ w: UnsafePointer<Float>, _ g: ConvGeometry, group: Int) -> [Float] {
         let co = g.outPerGroup, ci = g.inPerGroup
-        var u = [Float](repeating: 0, count: 16 * co * ci)
+        var u = [Float](repeating: 0, count: 36 * co * ci)
+        // G (6×3) = [¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1/24 1/12 ⅙; 1/24 −1/12 ⅙; 0 0 1], applied in double precision.
+        @inline(__always) func gTimes(_ a: Double, _ b: Double, _ c: Double) -> [Double] {
+            [a / 4, -(a + b + c) / 6, -(a - b + c) / 6, a / 24 + b / 12 + c / 6, a / 24 - b / 12 + c / 6, c]
+        }
         for o in 0..<co { for i in 0..<ci {
             let k = w + ((group * co + o) * ci + i) * 9
-            // G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]
-            var t = [Float](repeating: 0, count: 12)   // G·g, 4×3 (weights are transformed once per call)
-            for c in 0..<3 {
-                let a = k[c], b = k[3 + c], d = k[6 + c]
-                t[c] = a; t[3 + c] = 0.5 * (a + b + d); t[6 + c] = 0.5 * (a - b + d); t[9 + c] = d
-            }
-            for r in 0..<4 {
-                let a = t[r * 3], b = t[r * 3 + 1], d = t[r * 3 + 2]
-                let row = [a, 0.5 * (a + b + d), 0.5 * (a - b + d), d]
-                for c in 0..<4 { u[((r * 4 + c) * co + o) * ci + i] = row[c] }
+            let columns = (0..<3).map { c in gTimes(Double(k[c]), Double(k[3 + c]), Double(k[6 + c])) }   // G·g by column
+            for r in 0..<6 {
+                let row = gTimes(columns[0][r], columns[1][r], columns[2][r])
+                for c in 0..<6 { u[((r * 6 + c) * co + o) * ci + i] = Float(row[c]) }
             }
         } }
-        var packed = [Float](repeating: 0, count: 16 * GEMM.packedASize(m: co, k: ci))
         let per = GEMM.packedASize(m: co, k: ci)
+        var packed = [Float](repeating: 0, count: 36 * per)
         u.withUnsafeBufferPointer { pu in packed.withUnsafeMutableBufferPointer { pp in
-            for xi in 0..<16 { GEMM.packA(pu.baseAddress! + xi * co * ci, lda: ci, m: co, k: ci, into: pp.baseAddress! + xi * per) }
+            for xi in 0..<36 { GEMM.packA(pu.baseAddress! + xi * co * ci, lda: ci, m: co, k: ci, into: pp.baseAddress! + xi * per) }
         } }
         return packed
     }
 
+    /// Bᵀ·d for one column of six (each lane a different tile).
+    @inline(__always)
+    static func inputTransform(_ d0: Vec8, _ d1: Vec8, _ d2: Vec8, _ d3: Vec8, _ d4: Vec8, _ d5: Vec8)
+        -> (Vec8, Vec8, Vec8, Vec8, Vec8, Vec8) {
+        // Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1]
+        let a = d4 - 4 * d2, b = d3 - 4 * d1, c = d4 - d2, e = 2 * (d3 - d1)
+        return (4 * d0 - 5 * d2 + d4, a + b, a - b, c + e, c - e, 4 * d1 - 5 * d3 + d5)
+    }
+
+    /// Aᵀ·m for one column of six.
+    @inline(__always)
+    static func outputTransform(_ m0: Vec8, _ m1: Vec8, _ m2: Vec8, _ m3: Vec8, _ m4: Vec8, _ m5: Vec8)
+        -> (Vec8, Vec8, Vec8, Vec8) {
+        // Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]
+        let s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4
+        return (m0 + s12 + s34, d12 + 2 * d34, s12 + 4 * s34, d12 + 8 * d34 + m5)
+    }
+
+    /// Tiles per block: the unit of work of one thread, transformed, multiplied and transformed back while its
+    /// V and M (36 · channels · tiles floats each) stay in the core's L2.
+    static var winogradBlockTiles: Int { GEMM.nr }
+
     static func forwardWinograd(input x: UnsafePointer<Float>, batch: Int, weights w: UnsafePointer<Float>,
                                 bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, geometry g: ConvGeometry,
                                 activation: Activation, pool: ThreadPool) {
-        let co = g.outPerGroup, ci = g.inPerGroup, oh = g.outHeight, ow = g.outWidth
-        let th = (oh + 1) / 2, tw = (ow + 1) / 2, tiles = th * tw
-        // Padded input large enough for every 4×4 tile: (2·th + 2) × (2·tw + 2).
-        let ph = 2 * th + 2, pw = 2 * tw + 2
-        var padded = g
-        padded.padBottom = ph - g.inHeight - g.padTop; padded.padRight = pw - g.inWidth - g.padLeft
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: ci * ph * pw)
-        let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * ci * tiles)
-        let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * co * tiles)
-        defer { buffer.deallocate(); v.deallocate(); m.deallocate() }
+        let co = g.outPerGroup, ci = g.inPerGroup, oh = g.outHeight, ow = g.outWidth, ih = g.inHeight, iw = g.inWidth
+        let th = (oh + 3) / 4, tw = (ow + 3) / 4, tiles = th * tw
+        let nr = GEMM.nr, blockTiles = winogradBlockTiles, blocks = (tiles + blockTiles - 1) / blockTiles
         let per = GEMM.packedASize(m: co, k: ci)
+        // A few chunks per thread, each a run of blocks sharing one scratch allocation.
+        let blocksPerChunk = max(1, blocks / (pool.threads * 4)), chunks = (blocks + blocksPerChunk - 1) / blocksPerChunk
         for group in 0..<g.groups {
             let u = winogradWeights(w, g, group: group)
+            u.withUnsafeBufferPointer { pu in
+            let uAddress = Int(bitPattern: pu.baseAddress!)
             for n in 0..<batch {
-                // Rows and columns beyond the real padding only feed output samples that are cropped.
-                padInput(x + (n * g.inChannels + group * ci) * g.inHeight * g.inWidth, channels: ci, padded, into: buffer, pool: pool)
-                // V = Bᵀ d B per tile and channel, stored [16][Cin][tiles].
-                let (bA, vA) = (Int(bitPattern: buffer), Int(bitPattern: v))
-                pool.parallelFor(ci) { c in
-                    let src = UnsafePointer<Float>(bitPattern: bA)! + c * ph * pw, v = UnsafeMutablePointer<Float>(bitPattern: vA)!
-                    for ty in 0..<th { for tx in 0..<tw {
-                        let base = src + (2 * ty) * pw + 2 * tx
-                        var d = SIMD16<Float>()
-                        for r in 0..<4 { for q in 0..<4 { d[r * 4 + q] = base[r * pw + q] } }
-                        // Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], applied to rows then columns.
-                        var t = SIMD16<Float>()
-                        for q in 0..<4 {
-                            t[q] = d[q] - d[8 + q]; t[4 + q] = d[4 + q] + d[8 + q]
-                            t[8 + q] = d[8 + q] - d[4 + q]; t[12 + q] = d[4 + q] - d[12 + q]
+                let (xA, yA) = (Int(bitPattern: x + (n * g.inChannels + group * ci) * ih * iw),
+                                Int(bitPattern: y + (n * g.outChannels + group * co) * oh * ow))
+                pool.parallelFor(chunks) { chunk in
+                    let image = UnsafePointer<Float>(bitPattern: xA)!, out = UnsafeMutablePointer<Float>(bitPattern: yA)!
+                    let u = UnsafePointer<Float>(bitPattern: uAddress)!
+                    // V: B panels [36][panel][Cin][nr]; M: [36][Cout][blockTiles]; a 6-sample column for border
+                    // tiles; then vectors: Bᵀ·d (36), or Aᵀ·M and the outputs (40); the GEMM's 4 × nr output tile.
+                    let vCount = 36 * ci * blockTiles, mCount = 36 * co * blockTiles, floats = vCount + mCount + 8 + 40 * 8 + 4 * nr
+                    let raw = UnsafeMutableRawPointer.allocate(byteCount: floats * 4, alignment: 64)
+                    defer { raw.deallocate() }
+                    let v = raw.bindMemory(to: Float.self, capacity: floats)
+                    let m = v + vCount, patch = m + mCount, tile = patch + 8 + 40 * 8
+                    let vectors = UnsafeMutableRawPointer(patch + 8).bindMemory(to: Vec8.self, capacity: 40)
+                    for block in (chunk * blocksPerChunk)..<min(blocks, (chunk + 1) * blocksPerChunk) {
+                        let t0 = block * blockTiles, count = min(blockTiles, tiles - t0)
+                        winogradInput(image, g, tilesAcross: tw, firstTile: t0, count: count, blockTiles: blockTiles,
+                                      into: v, patch: patch, rows: vectors)
+                        // M_ξ = U_ξ · V_ξ for the 36 positions.
+                        for xi in 0..<36 {
+                            for p in 0..<(count + nr - 1) / nr {
+                                GEMM.multiplyPanel(m: co, kc: ci, packedA: u + xi * per, lda: ci,
+                                                   panel: v + (xi * blockTiles + p * nr) * ci, tile: tile,
+                                                   c: m + xi * co * blockTiles + p * nr, ldc: blockTiles,
+                                                   cols: min(nr, count - p * nr), accumulate: false, bias: nil, activation: .none)
+                            }
                         }
-                        let tile = ty * tw + tx
-                        for r in 0..<4 {
-                            let a = t[r * 4], b = t[r * 4 + 1], e = t[r * 4 + 2], f = t[r * 4 + 3]
-                            v[((r * 4 + 0) * ci + c) * tiles + tile] = a - e
-                            v[((r * 4 + 1) * ci + c) * tiles + tile] = b + e
-                            v[((r * 4 + 2) * ci + c) * tiles + tile] = e - b
-                            v[((r * 4 + 3) * ci + c) * tiles + tile] = b - f
-                        }
-                    } }
-                }
-                // M_ξ = U_ξ · V_ξ for the 16 positions.
-                u.withUnsafeBufferPointer { pu in
-                    for xi in 0..<16 {
-                        GEMM.multiply(m: co, n: tiles, k: ci, packedA: pu.baseAddress! + xi * per,
-                                      b: MatrixPanels(v + xi * ci * tiles, ldb: tiles), c: m + xi * co * tiles, ldc: tiles, pool: pool)
+                        winogradOutput(m, g, tilesAcross: tw, firstTile: t0, count: count, blockTiles: blockTiles,
+                                       bias: bias.map { $0 + group * co }, activation: activation, into: out, scratch: vectors)
                     }
                 }
-                // Y = Aᵀ M A, Aᵀ = [1 1 1 0; 0 1 −1 −1], then bias and activation, cropped to the output.
-                let out = y + (n * g.outChannels + group * co) * oh * ow
-                let (mA, oA) = (Int(bitPattern: m), Int(bitPattern: out))
-                pool.parallelFor(co) { o in
-                    let m = UnsafePointer<Float>(bitPattern: mA)!, dst = UnsafeMutablePointer<Float>(bitPattern: oA)! + o * oh * ow
-                    let b = bias?[group * co + o] ?? 0
-                    for ty in 0..<th { for tx in 0..<tw {
-                        let tile = ty * tw + tx
-                        var s = SIMD16<Float>()
-                        for xi in 0..<16 { s[xi] = m[(xi * co + o) * tiles + tile] }
-                        var t = SIMD8<Float>()   // Aᵀ·M, 2×4
-                        for q in 0..<4 { t[q] = s[q] + s[4 + q] + s[8 + q]; t[4 + q] = s[4 + q] - s[8 + q] - s[12 + q] }
-                        let y00 = t[0] + t[1] + t[2], y01 = t[1] - t[2] - t[3]
-                        let y10 = t[4] + t[5] + t[6], y11 = t[5] - t[6] - t[7]
-                        let oy = 2 * ty, ox = 2 * tx
-                        dst[oy * ow + ox] = activation.apply(y00 + b)
-                        if ox + 1 < ow { dst[oy * ow + ox + 1] = activation.apply(y01 + b) }
-                        if oy + 1 < oh {
-                            dst[(oy + 1) * ow + ox] = activation.apply(y10 + b)
-                            if ox + 1 < ow { dst[(oy + 1) * ow + ox + 1] = activation.apply(y11 + b) }
+            }
+            }
+        }
+    }
+
+    /// V = Bᵀ d B for the tiles of one block, eight at a time (8 divides the panel width, so a group never
+    /// straddles panels), written as packed GEMM panels [36][panel][Cin][nr]. Tiles inside the image read it in
+    /// place; border tiles gather their columns through the padding mode.
+    @inline(__always)
+    static func winogradInput(_ image: UnsafePointer<Float>, _ g: ConvGeometry, tilesAcross tw: Int, firstTile t0: Int,
+                              count: Int, blockTiles: Int, into v: UnsafeMutablePointer<Float>,
+                              patch: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Vec8>) {
+        let ci = g.inPerGroup, ih = g.inHeight, iw = g.inWidth, nr = GEMM.nr, plane = ih * iw
+        let position = ci * blockTiles
+        for c in 0..<ci {
+            let channel = image + c * plane
+            for j0 in stride(from: 0, to: count, by: 8) {
+                for q in 0..<6 {
+                    var d0 = Vec8(), d1 = Vec8(), d2 = Vec8(), d3 = Vec8(), d4 = Vec8(), d5 = Vec8()
+                    for j in 0..<min(8, count - j0) {
+                        let t = t0 + j0 + j
+                        let iy = 4 * (t / tw) - g.padTop, ix = 4 * (t % tw) - g.padLeft + q
+                        let s: UnsafePointer<Float>, step: Int
+                        if iy >= 0 && iy + 6 <= ih && ix >= 0 && ix < iw {
+                            s = channel + iy * iw + ix; step = iw
+                        } else {
+                            let sx = g.source(ix, iw)
+                            for r in 0..<6 {
+                                if let sx, let sy = g.source(iy + r, ih) { patch[r] = channel[sy * iw + sx] } else { patch[r] = 0 }
+                            }
+                            s = UnsafePointer(patch); step = 1
                         }
-                    } }
+                        d0[j] = s[0]; d1[j] = s[step]; d2[j] = s[2 * step]
+                        d3[j] = s[3 * step]; d4[j] = s[4 * step]; d5[j] = s[5 * step]
+                    }
+                    let r = inputTransform(d0, d1, d2, d3, d4, d5)
+                    rows[q] = r.0; rows[6 + q] = r.1; rows[12 + q] = r.2
+                    rows[18 + q] = r.3; rows[24 + q] = r.4; rows[30 + q] = r.5
+                }
+                let base = v + (j0 / nr * ci + c) * nr + j0 % nr
+                for r in 0..<6 {
+                    let e = inputTransform(rows[r * 6], rows[r * 6 + 1], rows[r * 6 + 2], rows[r * 6 + 3],
+                                           rows[r * 6 + 4], rows[r * 6 + 5])
+                    store8(e.0, base + (r * 6) * position); store8(e.1, base + (r * 6 + 1) * position)
+                    store8(e.2, base + (r * 6 + 2) * position); store8(e.3, base + (r * 6 + 3) * position)
+                    store8(e.4, base + (r * 6 + 4) * position); store8(e.5, base + (r * 6 + 5) * position)
+                }
+            }
+        }
+    }
+
+    /// Y = Aᵀ M A for the tiles of one block, then bias and activation, cropped to the output.
+    @inline(__always)
+    static func winogradOutput(_ m: UnsafePointer<Float>, _ g: ConvGeometry, tilesAcross tw: Int, firstTile t0: Int,
+                               count: Int, blockTiles: Int, bias: UnsafePointer<Float>?, activation: Activation,
+                               into out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Vec8>) {
+        let co = g.outPerGroup, oh = g.outHeight, ow = g.outWidth, position = co * blockTiles
+        let columns = scratch, outputs = scratch + 24   // Aᵀ·M [row][column], then the 4×4 outputs
+        for o in 0..<co {
+            let mo = m + o * blockTiles, dst = out + o * oh * ow, b = Vec8(repeating: bias?[o] ?? 0)
+            for j0 in stride(from: 0, to: count, by: 8) {
+                for q in 0..<6 {
+                    let s = mo + j0 + q * position
+                    let r = outputTransform(load8(s), load8(s + 6 * position), load8(s + 12 * position),
+                                            load8(s + 18 * position), load8(s + 24 * position), load8(s + 30 * position))
+                    columns[q] = r.0; columns[6 + q] = r.1; columns[12 + q] = r.2; columns[18 + q] = r.3
+                }
+                for r in 0..<4 {
+                    let e = outputTransform(columns[r * 6], columns[r * 6 + 1], columns[r * 6 + 2],
+                                            columns[r * 6 + 3], columns[r * 6 + 4], columns[r * 6 + 5])
+                    outputs[r * 4] = activation.apply(e.0 + b); outputs[r * 4 + 1] = activation.apply(e.1 + b)
+                    outputs[r * 4 + 2] = activation.apply(e.2 + b); outputs[r * 4 + 3] = activation.apply(e.3 + b)
+                }
+                for j in 0..<min(8, count - j0) {
+                    let t = t0 + j0 + j, oy = 4 * (t / tw), ox = 4 * (t % tw)
+                    for r in 0..<min(4, oh - oy) {
+                        let row = dst + (oy + r) * ow + ox
+                        for c in 0..<min(4, ow - ox) { row[c] = outputs[r * 4 + c][j] }
+                    }
                 }
             }
         }

@@ -38,9 +38,8 @@ public enum GEMM {
                                                      c: UnsafeMutablePointer<Float>, ldc: Int,
                                                      bias: UnsafePointer<Float>? = nil, activation: Activation = .none,
                                                      accumulateIntoC: Bool = false, pool: ThreadPool = .shared) {
-        let nr = GEMM.nr, avx512 = nr == AVX512Tiles.width
+        let nr = GEMM.nr
         let panels = (n + nr - 1) / nr
-        let mPanels = (m + mr - 1) / mr
         // About 8 chunks per thread, at least a few panels each so per-chunk overhead stays small.
         let perChunk = max(1, min(8, panels / max(1, pool.threads * 8)))
         let chunks = (panels + perChunk - 1) / perChunk
@@ -61,23 +60,35 @@ public enum GEMM {
                     for p in (chunk * perChunk)..<min(panels, (chunk + 1) * perChunk) {
                         let n0 = p * nr, cols = min(nr, n - n0)
                         b.pack(k0: blockStart, kc: kcur, n0: n0, nr: cols, into: panel)
-                        for mp in 0..<mPanels {
-                            let a = packedA + mp * mr * k + blockStart * mr, cTile = c + mp * mr * ldc + n0
-                            let rows = min(mr, m - mp * mr), accumulate = !first || accumulateIntoC
-                            let rowBias = bias.map { $0 + mp * mr }, epilogue = last ? activation : .none
-                            if avx512 {
-                                AVX512Tiles.gemm(kc: kcur, a: a, b: panel, tile: tile)
-                                writeTile(tile, width: nr, c: cTile, ldc: ldc, rows: rows, cols: cols, accumulate: accumulate,
-                                          bias: rowBias, activation: epilogue)
-                            } else {
-                                microKernel(kc: kcur, a: a, b: panel, c: cTile, ldc: ldc, rows: rows, cols: cols,
-                                            accumulate: accumulate, bias: rowBias, activation: epilogue)
-                            }
-                        }
+                        multiplyPanel(m: m, kc: kcur, packedA: packedA + blockStart * mr, lda: k, panel: panel, tile: tile,
+                                      c: c + n0, ldc: ldc, cols: cols, accumulate: !first || accumulateIntoC, bias: bias,
+                                      activation: last ? activation : .none)
                     }
                 }
             }
             k0 += kcur
+        }
+    }
+
+    /// C[m × cols] (=, += or bias +) A[m × kc] · one packed B panel, on the calling thread. `packedA` points at
+    /// the first row panel's column block (panels `mr · lda` apart); `tile` is scratch for 4 × `GEMM.nr` floats,
+    /// 64-byte aligned.
+    @inline(__always)
+    static func multiplyPanel(m: Int, kc: Int, packedA: UnsafePointer<Float>, lda: Int, panel: UnsafePointer<Float>,
+                              tile: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, cols: Int,
+                              accumulate: Bool, bias: UnsafePointer<Float>?, activation: Activation) {
+        let avx512 = GEMM.nr == AVX512Tiles.width
+        for mp in 0..<(m + mr - 1) / mr {
+            let a = packedA + mp * mr * lda, cTile = c + mp * mr * ldc
+            let rows = min(mr, m - mp * mr), rowBias = bias.map { $0 + mp * mr }
+            if avx512 {
+                AVX512Tiles.gemm(kc: kc, a: a, b: panel, tile: tile)
+                writeTile(tile, width: AVX512Tiles.width, c: cTile, ldc: ldc, rows: rows, cols: cols,
+                          accumulate: accumulate, bias: rowBias, activation: activation)
+            } else {
+                microKernel(kc: kc, a: a, b: panel, c: cTile, ldc: ldc, rows: rows, cols: cols,
+                            accumulate: accumulate, bias: rowBias, activation: activation)
+            }
         }
     }
 

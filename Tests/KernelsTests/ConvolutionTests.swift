@@ -85,8 +85,9 @@ final class WinogradTests: XCTestCase {
 
     func testAgainstScalarReference() {
         // Small cases: lower the thresholds so the Winograd path runs on them.
+        let savedChannels = Convolution.minimumWinogradChannels
         Convolution.minimumWinogradChannels = 16
-        defer { Convolution.minimumWinogradChannels = 48 }
+        defer { Convolution.minimumWinogradChannels = savedChannels }
         let cases = [
             ConvGeometry(inChannels: 16, outChannels: 16, inHeight: 8, inWidth: 8, kernel: 3, pad: 1),
             ConvGeometry(inChannels: 17, outChannels: 19, inHeight: 9, inWidth: 13, kernel: 3, pad: 1),      // odd sizes

@@ -27,8 +27,9 @@ final class SIMDLevelTests: XCTestCase {
     }
 
     func testConvolutionPathsSameBytesAndReference() throws {
+        let savedChannels = Convolution.minimumWinogradChannels
         Convolution.minimumWinogradChannels = 16
-        defer { Convolution.minimumWinogradChannels = 48 }
+        defer { Convolution.minimumWinogradChannels = savedChannels }
         let cases = [
             ConvGeometry(inChannels: 3, outChannels: 5, inHeight: 5, inWidth: 97, kernel: 3, pad: 1),                    // direct, partial 48 tile
             ConvGeometry(inChannels: 2, outChannels: 7, inHeight: 4, inWidth: 50, kernel: 5, pad: 2, dilation: 1, padding: .reflect),
