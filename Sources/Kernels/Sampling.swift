@@ -50,6 +50,44 @@ public enum Sampling {
         }
     }
 
+    /// Backward warping: out[n][c][y][x] = input[n][c] sampled at (x + flow[n][0][y][x], y + flow[n][1][y][x]).
+    /// The same arithmetic as `forward` at those positions, but each point's corners and weights are found once
+    /// for all channels, and rows split over the threads.
+    public static func warp(_ x: UnsafePointer<Float>, batch: Int, channels: Int, h: Int, w: Int,
+                            flow: UnsafePointer<Float>, padding: Padding, into y: UnsafeMutablePointer<Float>,
+                            pool: ThreadPool = .shared) {
+        let (xa, ya, fa) = (Int(bitPattern: x), Int(bitPattern: y), Int(bitPattern: flow))
+        let plane = h * w
+        pool.parallelFor(batch * h) { task in
+            let n = task / h, row = task % h
+            let src = UnsafePointer<Float>(bitPattern: xa)! + n * channels * plane
+            let dst = UnsafeMutablePointer<Float>(bitPattern: ya)! + n * channels * plane + row * w
+            let fx = UnsafePointer<Float>(bitPattern: fa)! + n * 2 * plane + row * w, fy = fx + plane
+            for col in 0..<w {
+                let c = corners(Float(col) + fx[col], Float(row) + fy[col], w: w, h: h, padding: padding)
+                if c.x0 >= 0 && c.x0 + 1 < w && c.y0 >= 0 && c.y0 + 1 < h {
+                    var r0 = src + c.y0 * w + c.x0, out = dst + col
+                    for _ in 0..<channels {
+                        let r1 = r0 + w
+                        let top = r0[0] + c.fx * (r0[1] - r0[0]), bottom = r1[0] + c.fx * (r1[1] - r1[0])
+                        out[0] = top + c.fy * (bottom - top)
+                        r0 += plane; out += plane
+                    }
+                    continue
+                }
+                for ch in 0..<channels {
+                    let s = src + ch * plane
+                    @inline(__always) func at(_ yy: Int, _ xx: Int) -> Float {
+                        (xx >= 0 && xx < w && yy >= 0 && yy < h) ? s[yy * w + xx] : 0
+                    }
+                    let top = at(c.y0, c.x0) + c.fx * (at(c.y0, c.x0 + 1) - at(c.y0, c.x0))
+                    let bottom = at(c.y0 + 1, c.x0) + c.fx * (at(c.y0 + 1, c.x0 + 1) - at(c.y0 + 1, c.x0))
+                    dst[ch * plane + col] = top + c.fy * (bottom - top)
+                }
+            }
+        }
+    }
+
     /// dx (overwritten) and the gradient with respect to the positions (dxs, dys overwritten).
     public static func backward(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, batch: Int, channels: Int,
                                 h: Int, w: Int, xs: UnsafePointer<Float>, ys: UnsafePointer<Float>, points: Int,

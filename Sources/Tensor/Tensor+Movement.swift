@@ -59,21 +59,35 @@ extension Tensor {
     public func pixelShuffle(_ r: Int) -> Tensor {
         let (n, cr, h, w) = (shape[0], shape[1], shape[2], shape[3]), c = cr / (r * r)
         precondition(c * r * r == cr, "pixel shuffle: channels \(cr) not divisible by \(r * r)")
-        // Output index ↔ input index map, used both ways.
-        func source(_ b: Int, _ ch: Int, _ y: Int, _ x: Int) -> Int {
-            ((b * cr + ch * r * r + (y % r) * r + (x % r)) * h + y / r) * w + x / r
-        }
-        let oh = h * r, ow = w * r
-        var out = [Float](repeating: 0, count: count)
-        var map = [Int](repeating: 0, count: count)
-        var i = 0
-        for b in 0..<n { for ch in 0..<c { for y in 0..<oh { for x in 0..<ow {
-            let s = source(b, ch, y, x); out[i] = data[s]; map[i] = s; i += 1
-        } } } }
-        return Tensor.result([n, c, oh, ow], out, inputs: [self]) { [shape] g in
+        var out = Tensor.outputStorage(count)
+        data.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
+            Self.shuffle(px.baseAddress!, po.baseAddress!, planes: n * c, r: r, h: h, w: w, inverse: false)
+        } }
+        return Tensor.result([n, c, h * r, w * r], out, inputs: [self]) { [shape] g in
             var d = [Float](repeating: 0, count: g.count)
-            for j in 0..<g.count { d[map[j]] = g.data[j] }
+            g.data.withUnsafeBufferPointer { pg in d.withUnsafeMutableBufferPointer { pd in
+                Self.shuffle(pd.baseAddress!, UnsafeMutablePointer(mutating: pg.baseAddress!), planes: n * c, r: r, h: h,
+                             w: w, inverse: true)
+            } }
             return [Tensor(shape: shape, data: d)]
+        }
+    }
+
+    /// out[p][y·r + i][x·r + j] = in[p·r² + i·r + j][y][x], one output plane per chunk; with `inverse`, the same
+    /// map read the other way (pixel unshuffle: `out` is read and `input` written).
+    static func shuffle(_ input: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, planes: Int, r: Int, h: Int,
+                        w: Int, inverse: Bool) {
+        let (iA, oA) = (Int(bitPattern: input), Int(bitPattern: out))
+        ThreadPool.shared.parallelFor(planes) { p in
+            let src = UnsafeMutablePointer<Float>(bitPattern: iA)! + p * r * r * h * w
+            let dst = UnsafeMutablePointer<Float>(bitPattern: oA)! + p * r * r * h * w
+            for y in 0..<h { for i in 0..<r {
+                let row = dst + (y * r + i) * w * r
+                for j in 0..<r {
+                    let plane = src + ((i * r + j) * h + y) * w
+                    if inverse { for x in 0..<w { plane[x] = row[x * r + j] } } else { for x in 0..<w { row[x * r + j] = plane[x] } }
+                }
+            } }
         }
     }
 

@@ -102,6 +102,17 @@ final class MovementAndSamplingGradientTests: XCTestCase {
         let half = Tensor(shape: [1, 2, 1, 3], data: [0.5, 0.5, 0.5, 0, 0, 0])
         XCTAssertEqual(x.warped(by: half, padding: .zeros).data, [1.5, 2.5, 1.5])
     }
+
+    func testUntrackedWarpSameBytesAsTrackedPath() {
+        // Without gradients `warped` takes Sampling.warp (corners once per point for all channels); with them,
+        // Sampling.forward at precomputed positions. Flows up to ±6 px reach past the 9×11 border.
+        let x = randomTensor([2, 3, 9, 11], seed: 21)
+        let flow = Tensor(shape: [2, 2, 9, 11], data: randomTensor([2, 2, 9, 11], seed: 22).data.map { $0 * 6 })
+        let tracked = Tensor(shape: flow.shape, data: flow.data, requiresGrad: true)
+        for padding in [Sampling.Padding.border, .zeros] {
+            XCTAssertEqual(x.warped(by: flow, padding: padding).data, x.warped(by: tracked, padding: padding).data, "\(padding)")
+        }
+    }
 }
 
 final class MoreGradientTests: XCTestCase {
