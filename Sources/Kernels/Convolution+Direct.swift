@@ -74,7 +74,8 @@ extension Convolution {
                                 directKernel(g: g, width: nr, planeSize: ph * pw, rowStride: pw, a: a + mp * GEMM.mr * g.depth,
                                              origin: origin, c: out + mp * GEMM.mr * outPlane + oy * ow + ox0, ldc: outPlane,
                                              rows: min(GEMM.mr, g.outPerGroup - mp * GEMM.mr), cols: cols,
-                                             bias: b.map { $0 + mp * GEMM.mr }, activation: activation)
+                                             bias: b.map { $0 + mp * GEMM.mr },
+                                             activation: activation.from(group * g.outPerGroup + mp * GEMM.mr))
                             }
                         }
                     }

@@ -105,7 +105,8 @@ extension Convolution {
                             }
                         }
                         winogradOutput(m, g, tilesAcross: tw, firstTile: t0, count: count, blockTiles: blockTiles,
-                                       bias: bias.map { $0 + group * co }, activation: activation, into: out, scratch: vectors)
+                                       bias: bias.map { $0 + group * co }, activation: activation.from(group * co), into: out,
+                                       scratch: vectors)
                     }
                 }
             }
@@ -168,6 +169,7 @@ extension Convolution {
         let columns = scratch, outputs = scratch + 24   // Aᵀ·M [row][column], then the 4×4 outputs
         for o in 0..<co {
             let mo = m + o * blockTiles, dst = out + o * oh * ow, b = Vec8(repeating: bias?[o] ?? 0)
+            let activation = activation.channel(o)
             for j0 in stride(from: 0, to: count, by: 8) {
                 for q in 0..<6 {
                     let s = mo + j0 + q * position

@@ -130,13 +130,13 @@ public enum Convolution {
                     GEMM.multiply(m: g.outPerGroup, n: outPlane, k: g.depth, packedA: packedWeights + group * per,
                                   b: MatrixPanels(groupInput, ldb: outPlane),
                                   c: y + (n * g.outChannels + group * g.outPerGroup) * outPlane, ldc: outPlane,
-                                  bias: bias.map { $0 + group * g.outPerGroup }, activation: activation, pool: pool)
+                                  bias: bias.map { $0 + group * g.outPerGroup }, activation: activation.from(group * g.outPerGroup), pool: pool)
                     continue
                 }
                 let source = ConvInputPanels(input: x + n * inImage + group * g.inPerGroup * g.inHeight * g.inWidth, g: g)
                 GEMM.multiply(m: g.outPerGroup, n: outPlane, k: g.depth, packedA: packedWeights + group * per, b: source,
                               c: y + (n * g.outChannels + group * g.outPerGroup) * outPlane, ldc: outPlane,
-                              bias: bias.map { $0 + group * g.outPerGroup }, activation: activation, pool: pool)
+                              bias: bias.map { $0 + group * g.outPerGroup }, activation: activation.from(group * g.outPerGroup), pool: pool)
             }
         }
     }

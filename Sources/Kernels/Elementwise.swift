@@ -98,7 +98,7 @@ public enum Elementwise {
             let a = x + p * plane, o = out + p * plane
             var i = 0
             while i + 8 <= plane { let v = load8(a + i); store8(v.replacing(with: v * vs, where: v .< 0), o + i); i += 8 }
-            while i < plane { o[i] = a[i] > 0 ? a[i] : a[i] * s; i += 1 }
+            while i < plane { o[i] = a[i] < 0 ? a[i] * s : a[i]; i += 1 }
         }
     }
 

@@ -80,7 +80,7 @@ public enum GEMM {
         let avx512 = GEMM.nr == AVX512Tiles.width
         for mp in 0..<(m + mr - 1) / mr {
             let a = packedA + mp * mr * lda, cTile = c + mp * mr * ldc
-            let rows = min(mr, m - mp * mr), rowBias = bias.map { $0 + mp * mr }
+            let rows = min(mr, m - mp * mr), rowBias = bias.map { $0 + mp * mr }, activation = activation.from(mp * mr)
             if avx512 {
                 AVX512Tiles.gemm(kc: kc, a: a, b: panel, tile: tile)
                 writeTile(tile, width: AVX512Tiles.width, c: cTile, ldc: ldc, rows: rows, cols: cols,
@@ -147,7 +147,7 @@ extension GEMM {
     static func writeTile(_ tile: UnsafeMutablePointer<Float>, width: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
                           rows: Int, cols: Int, accumulate: Bool, bias: UnsafePointer<Float>?, activation: Activation) {
         for r in 0..<rows {
-            let src = tile + r * width, dst = c + r * ldc
+            let src = tile + r * width, dst = c + r * ldc, activation = activation.channel(r)
             let start: Vec8 = accumulate ? Vec8() : Vec8(repeating: bias?[r] ?? 0)
             if cols == width {
                 for j in stride(from: 0, to: width, by: 8) {
@@ -163,12 +163,29 @@ extension GEMM {
 /// Activations fused into kernel epilogues.
 public enum Activation: Equatable, Sendable {
     case none, relu, leakyReLU(Float)
+    /// PReLU: a leaky ReLU with its own slope for every output channel (row of C), read from the address
+    /// `slopes` (valid for the call). Kernels resolve it per channel with `channel(_:)` before applying it.
+    case prelu(slopes: Int)
+
+    public static func prelu(_ slopes: UnsafePointer<Float>) -> Activation { .prelu(slopes: Int(bitPattern: slopes)) }
+
+    /// The activation of channel `c` (PReLU becomes that channel's leaky ReLU).
+    @inline(__always) func channel(_ c: Int) -> Activation {
+        if case .prelu(let slopes) = self { return .leakyReLU(UnsafePointer<Float>(bitPattern: slopes)![c]) }
+        return self
+    }
+    /// The same activation for the channels from `first` on (a block of rows).
+    @inline(__always) func from(_ first: Int) -> Activation {
+        if case .prelu(let slopes) = self { return .prelu(slopes: slopes + first * MemoryLayout<Float>.stride) }
+        return self
+    }
 
     @inline(__always) func apply(_ v: Vec8) -> Vec8 {
         switch self {
         case .none: return v
         case .relu: return v.replacing(with: 0, where: v .< 0)
         case .leakyReLU(let s): return v.replacing(with: v * s, where: v .< 0)
+        case .prelu: preconditionFailure("PReLU is resolved per channel before it is applied")
         }
     }
     @inline(__always) func apply(_ v: Float) -> Float {
@@ -176,6 +193,7 @@ public enum Activation: Equatable, Sendable {
         case .none: return v
         case .relu: return max(v, 0)
         case .leakyReLU(let s): return v < 0 ? v * s : v
+        case .prelu: preconditionFailure("PReLU is resolved per channel before it is applied")
         }
     }
 }

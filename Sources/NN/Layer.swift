@@ -95,6 +95,12 @@ public final class Conv2d: Layer {
         x.conv2d(weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
                  paddingMode: paddingMode, activation: activation)
     }
+
+    /// The convolution followed by a PReLU with `slopes` (fused in inference).
+    public func callAsFunction(_ x: Tensor, thenPReLU slopes: Tensor) -> Tensor {
+        x.conv2d(weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
+                 paddingMode: paddingMode, prelu: slopes)
+    }
 }
 
 public final class ConvTranspose2d: Layer {
@@ -143,6 +149,8 @@ public final class Sequential: Layer {
             // A convolution followed by an activation runs as one (fused in inference; same bytes either way).
             if let conv = layers[i] as? Conv2d, i + 1 < layers.count, let a = (layers[i + 1] as? Function)?.activation {
                 x = conv(x, then: a); i += 2
+            } else if let conv = layers[i] as? Conv2d, i + 1 < layers.count, let prelu = layers[i + 1] as? PReLU {
+                x = conv(x, thenPReLU: prelu.weight); i += 2
             } else {
                 x = layers[i](x); i += 1
             }

@@ -11,6 +11,24 @@ extension Tensor {
         return conv2d(weight, bias: bias, geometry: g, activation: activation)
     }
 
+    /// The same convolution followed by a PReLU with `slopes` (fused in inference).
+    public func conv2d(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
+                       groups: Int = 1, paddingMode: PaddingMode = .zeros, prelu slopes: Tensor) -> Tensor {
+        let g = ConvGeometry(inChannels: shape[1], outChannels: weight.shape[0], inHeight: shape[2], inWidth: shape[3],
+                             kernel: weight.shape[2], stride: stride, pad: padding, dilation: dilation, groups: groups,
+                             padding: paddingMode)
+        return conv2d(weight, bias: bias, geometry: g, prelu: slopes)
+    }
+
+    /// The convolution followed by a PReLU with `slopes` (one per output channel): fused in inference.
+    public func conv2d(_ weight: Tensor, bias: Tensor?, geometry g: ConvGeometry, prelu slopes: Tensor) -> Tensor {
+        precondition(slopes.count == g.outChannels, "conv2d: \(slopes.count) PReLU slopes for \(g.outChannels) channels")
+        if tracked || weight.tracked || (bias?.tracked ?? false) || slopes.tracked {
+            return conv2d(weight, bias: bias, geometry: g).prelu(slopes)
+        }
+        return slopes.data.withUnsafeBufferPointer { conv2d(weight, bias: bias, geometry: g, activation: .prelu($0.baseAddress!)) }
+    }
+
     /// Convolution with a full geometry (asymmetric kernels, strides and padding), then `activation`: fused into
     /// the kernels' epilogue in inference, a separate operation (with its backward) when gradients are recorded.
     /// Both give the same bytes.
@@ -23,6 +41,7 @@ extension Tensor {
             case .none: return y
             case .relu: return y.relu()
             case .leakyReLU(let slope): return y.leakyReLU(slope)
+            case .prelu: preconditionFailure("conv2d: a recorded PReLU takes conv2d(_:bias:geometry:prelu:)")
             }
         }
         let batch = shape[0]

@@ -68,6 +68,32 @@ final class OpTests: XCTestCase {
         checkGradients([x, w, b]) { $0[0].conv2d($0[1], bias: $0[2], padding: 1, activation: .leakyReLU(0.1)) }
     }
 
+    func testFusedPReLUSameBytesOnEveryPathAndGradients() {
+        // Direct, packed, grouped and Winograd paths; slopes of both signs, one per output channel.
+        let savedChannels = Convolution.minimumWinogradChannels, savedTiles = Convolution.minimumWinogradTiles
+        Convolution.minimumWinogradChannels = 16; Convolution.minimumWinogradTiles = 16
+        defer { Convolution.minimumWinogradChannels = savedChannels; Convolution.minimumWinogradTiles = savedTiles }
+        let cases: [([Int], [Int], Int)] = [([1, 3, 6, 45], [5, 3, 3, 3], 1), ([2, 4, 7, 9], [3, 4, 3, 3], 1),
+                                            ([1, 4, 5, 44], [6, 2, 3, 3], 2), ([1, 16, 20, 21], [18, 16, 3, 3], 1)]
+        for (i, (shape, wShape, groups)) in cases.enumerated() {
+            let x = randomTensor(shape, seed: 30 + UInt64(i), requiresGrad: false)
+            let w = randomTensor(wShape, seed: 40 + UInt64(i), requiresGrad: false)
+            let b = randomTensor([wShape[0]], seed: 50 + UInt64(i), requiresGrad: false)
+            let slopes = randomTensor([wShape[0]], seed: 60 + UInt64(i), requiresGrad: false)
+            let g = ConvGeometry(inChannels: shape[1], outChannels: wShape[0], inHeight: shape[2], inWidth: shape[3],
+                                 kernel: 3, pad: 1, groups: groups)
+            if i == 3 { XCTAssertTrue(Convolution.usesWinograd(g)) }
+            let expected = x.conv2d(w, bias: b, geometry: g).prelu(slopes)
+            let fused = Tensor.inferenceMode { x.conv2d(w, bias: b, geometry: g, prelu: slopes) }
+            XCTAssertEqual(fused.data, expected.data, "case \(i)")
+        }
+        let x = randomTensor([1, 2, 5, 6], seed: 15), w = randomTensor([3, 2, 3, 3], seed: 16)
+        let slopes = Tensor(shape: [3], data: [0.25, -0.5, 0.1], requiresGrad: true)
+        // With gradients recorded it is the convolution, then `prelu` with its own backward; a step of 1e-4 keeps
+        // the finite differences off PReLU's kinks (some outputs lie within 1e-3 of zero).
+        checkGradients([x, w, slopes], eps: 1e-4, atol: 5e-3) { $0[0].conv2d($0[1], padding: 1, prelu: $0[2]) }
+    }
+
     func testInferenceModeRecordsNothing() {
         let x = randomTensor([1, 2, 4, 4], seed: 1), w = randomTensor([2, 2, 3, 3], seed: 2)
         let y = Tensor.inferenceMode { x.conv2d(w, padding: 1).relu() }
