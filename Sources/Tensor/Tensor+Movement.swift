@@ -91,6 +91,12 @@ extension Tensor {
         }
     }
 
+    /// `body` with the tensor's storage, or nil.
+    static func withOptionalPointer<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let t else { return body(nil) }
+        return t.data.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+
     /// Average pooling over k×k windows with stride s (no padding).
     public func avgPool(_ k: Int, stride s: Int? = nil) -> Tensor {
         let s = s ?? k
@@ -138,12 +144,24 @@ extension Tensor {
                              pad: padding, groups: groups)
         g.padBottom = padding; g.padRight = padding
         precondition(g.outHeight == h && g.outWidth == w, "conv_transpose2d: inconsistent sizes")
-        var out = Tensor.outputStorage(n * cout * oh * ow)   // backwardInput starts from zeros itself
-        data.withUnsafeBufferPointer { px in weight.data.withUnsafeBufferPointer { pw in out.withUnsafeMutableBufferPointer { po in
-            Convolution.backwardInput(gradOutput: px.baseAddress!, weights: pw.baseAddress!, batch: n,
-                                      gradInput: po.baseAddress!, geometry: g)
-        } } }
-        if let bias {
+        var out = Tensor.outputStorage(n * cout * oh * ow)   // every path writes every element
+        // One stride-1 convolution per output phase where it applies (bias included), else the adjoint of the
+        // convolution with a column buffer.
+        let phased = data.withUnsafeBufferPointer { px in weight.data.withUnsafeBufferPointer { pw in
+            out.withUnsafeMutableBufferPointer { po in
+                Tensor.withOptionalPointer(bias) { pb in
+                    Convolution.transposedForward(input: px.baseAddress!, batch: n, weights: pw.baseAddress!, bias: pb,
+                                                  output: po.baseAddress!, geometry: g)
+                }
+            }
+        } }
+        if !phased {
+            data.withUnsafeBufferPointer { px in weight.data.withUnsafeBufferPointer { pw in out.withUnsafeMutableBufferPointer { po in
+                Convolution.backwardInput(gradOutput: px.baseAddress!, weights: pw.baseAddress!, batch: n,
+                                          gradInput: po.baseAddress!, geometry: g)
+            } } }
+        }
+        if let bias, !phased {
             let plane = oh * ow
             for b in 0..<n { for c in 0..<cout { for i in 0..<plane { out[(b * cout + c) * plane + i] += bias.data[c] } } }
         }

@@ -113,3 +113,57 @@ final class WinogradTests: XCTestCase {
         }
     }
 }
+
+final class TransposedConvolutionTests: XCTestCase {
+    /// Scalar transposed convolution: every input sample adds weight × value to the outputs its taps reach.
+    func reference(_ x: [Float], _ w: [Float], _ b: [Float], batch: Int, cin: Int, cout: Int, h: Int, wd: Int,
+                   k: Int, s: Int, p: Int, oh: Int, ow: Int) -> [Float] {
+        var y = [Double](repeating: 0, count: batch * cout * oh * ow)
+        for n in 0..<batch { for o in 0..<cout { for i in 0..<oh * ow { y[(n * cout + o) * oh * ow + i] = Double(b[o]) } } }
+        for n in 0..<batch { for c in 0..<cin { for iy in 0..<h { for ix in 0..<wd {
+            let v = Double(x[((n * cin + c) * h + iy) * wd + ix])
+            for o in 0..<cout { for ky in 0..<k { for kx in 0..<k {
+                let oy = iy * s - p + ky, ox = ix * s - p + kx
+                guard oy >= 0, oy < oh, ox >= 0, ox < ow else { continue }
+                y[((n * cout + o) * oh + oy) * ow + ox] += v * Double(w[((c * cout + o) * k + ky) * k + kx])
+            } } }
+        } } } }
+        return y.map { Float($0) }
+    }
+
+    func testPhasesAgainstScalarReference() {
+        // (cin, cout, h, w, k, stride, pad): RIFE's 4×4 / 2 / 1 (a 3×3 convolution to 4·Cout channels, on the
+        // direct, packed and Winograd paths), 2×2 / 2 / 0 (1×1) and 5×5 / 3 / 1.
+        let savedChannels = Convolution.minimumWinogradChannels, savedTiles = Convolution.minimumWinogradTiles
+        Convolution.minimumWinogradChannels = 16; Convolution.minimumWinogradTiles = 16
+        defer { Convolution.minimumWinogradChannels = savedChannels; Convolution.minimumWinogradTiles = savedTiles }
+        let cases = [(5, 3, 6, 7, 4, 2, 1), (9, 4, 5, 50, 4, 2, 1), (3, 2, 4, 5, 2, 2, 0), (4, 3, 5, 4, 5, 3, 1),
+                     (20, 5, 17, 19, 4, 2, 1)]
+        for (i, (cin, cout, h, w, k, s, p)) in cases.enumerated() {
+            let oh = (h - 1) * s - 2 * p + k, ow = (w - 1) * s - 2 * p + k
+            var g = ConvGeometry(inChannels: cout, outChannels: cin, inHeight: oh, inWidth: ow, kernel: k, stride: s, pad: p)
+            g.padBottom = p; g.padRight = p
+            XCTAssertNotNil(Convolution.transposedAsConvolution(g), "case \(i)")
+            if i == 4 { XCTAssertTrue(Convolution.usesWinograd(Convolution.transposedAsConvolution(g)!.geometry)) }
+            let batch = i == 0 ? 2 : 1
+            let x = randoms(batch * cin * h * w, seed: UInt64(70 + i)), wt = randoms(cin * cout * k * k, seed: UInt64(80 + i))
+            let b = randoms(cout, seed: UInt64(90 + i))
+            var y = [Float](repeating: .nan, count: batch * cout * oh * ow)
+            let applied = x.withUnsafeBufferPointer { px in wt.withUnsafeBufferPointer { pw in b.withUnsafeBufferPointer { pb in
+                y.withUnsafeMutableBufferPointer { py in
+                    Convolution.transposedForward(input: px.baseAddress!, batch: batch, weights: pw.baseAddress!, bias: pb.baseAddress!,
+                                                  output: py.baseAddress!, geometry: g, pool: ThreadPool(threads: 2))
+                }
+            } } }
+            XCTAssertTrue(applied)
+            let r = reference(x, wt, b, batch: batch, cin: cin, cout: cout, h: h, wd: w, k: k, s: s, p: p, oh: oh, ow: ow)
+            // Float sums over the window (Winograd's transforms add a few roundings): 3e-5·√depth.
+            let tol = 3e-5 * Float(cin * k * k).squareRoot()
+            for j in 0..<r.count { XCTAssertEqual(y[j], r[j], accuracy: tol, "case \(i) at \(j)") }
+        }
+        // Not decomposable: a kernel that the stride does not divide.
+        var odd = ConvGeometry(inChannels: 2, outChannels: 3, inHeight: 9, inWidth: 9, kernel: 3, stride: 2, pad: 1)
+        odd.padBottom = 1; odd.padRight = 1
+        XCTAssertNil(Convolution.transposedAsConvolution(odd))
+    }
+}
