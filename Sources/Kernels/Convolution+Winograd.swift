@@ -84,13 +84,13 @@ extension Convolution {
                     let image = UnsafePointer<Float>(bitPattern: xA)!, out = UnsafeMutablePointer<Float>(bitPattern: yA)!
                     let u = UnsafePointer<Float>(bitPattern: uAddress)!
                     // V: B panels [36][panel][Cin][nr]; M: [36][Cout][blockTiles]; a 6-sample column for border
-                    // tiles; then vectors: Bᵀ·d (36), or Aᵀ·M and the outputs (40); the GEMM's 4 × nr output tile.
-                    let vCount = 36 * ci * blockTiles, mCount = 36 * co * blockTiles, floats = vCount + mCount + 8 + 40 * 8 + 4 * nr
+                    // tiles; then vectors: Bᵀ·d and the samples (72), or Aᵀ·M and the outputs (40); the GEMM's 4 × nr output tile.
+                    let vCount = 36 * ci * blockTiles, mCount = 36 * co * blockTiles, floats = vCount + mCount + 16 + 72 * 8 + 4 * nr
                     let raw = UnsafeMutableRawPointer.allocate(byteCount: floats * 4, alignment: 64)
                     defer { raw.deallocate() }
                     let v = raw.bindMemory(to: Float.self, capacity: floats)
-                    let m = v + vCount, patch = m + mCount, tile = patch + 8 + 40 * 8
-                    let vectors = UnsafeMutableRawPointer(patch + 8).bindMemory(to: Vec8.self, capacity: 40)
+                    let m = v + vCount, patch = m + mCount, tile = patch + 16 + 72 * 8
+                    let vectors = UnsafeMutableRawPointer(patch + 16).bindMemory(to: Vec8.self, capacity: 72)
                     for block in (chunk * blocksPerChunk)..<min(blocks, (chunk + 1) * blocksPerChunk) {
                         let t0 = block * blockTiles, count = min(blockTiles, tiles - t0)
                         winogradInput(image, g, tilesAcross: tw, firstTile: t0, count: count, blockTiles: blockTiles,
@@ -126,6 +126,28 @@ extension Convolution {
         for c in 0..<ci {
             let channel = image + c * plane
             for j0 in stride(from: 0, to: count, by: 8) {
+                let first = t0 + j0, iy = 4 * (first / tw) - g.padTop, ix0 = 4 * (first % tw) - g.padLeft
+                if count - j0 >= 8 && first % tw + 8 <= tw && iy >= 0 && iy + 6 <= ih && ix0 >= 0 && ix0 + 34 <= iw {
+                    // Eight tiles side by side, all inside: each of the six input rows is 34 contiguous samples,
+                    // de-interleaved into the six column vectors (tile j's column q is sample 4j + q).
+                    let samples = rows + 36
+                    for rr in 0..<6 {
+                        let p = channel + (iy + rr) * iw + ix0
+                        let a = load8(p), b = load8(p + 8), c = load8(p + 16), d = load8(p + 24), e = p[32], f = p[33]
+                        samples[rr * 6] = Vec8(a[0], a[4], b[0], b[4], c[0], c[4], d[0], d[4])
+                        samples[rr * 6 + 1] = Vec8(a[1], a[5], b[1], b[5], c[1], c[5], d[1], d[5])
+                        samples[rr * 6 + 2] = Vec8(a[2], a[6], b[2], b[6], c[2], c[6], d[2], d[6])
+                        samples[rr * 6 + 3] = Vec8(a[3], a[7], b[3], b[7], c[3], c[7], d[3], d[7])
+                        samples[rr * 6 + 4] = Vec8(a[4], b[0], b[4], c[0], c[4], d[0], d[4], e)
+                        samples[rr * 6 + 5] = Vec8(a[5], b[1], b[5], c[1], c[5], d[1], d[5], f)
+                    }
+                    for q in 0..<6 {
+                        let r = inputTransform(samples[q], samples[6 + q], samples[12 + q], samples[18 + q],
+                                               samples[24 + q], samples[30 + q])
+                        rows[q] = r.0; rows[6 + q] = r.1; rows[12 + q] = r.2
+                        rows[18 + q] = r.3; rows[24 + q] = r.4; rows[30 + q] = r.5
+                    }
+                } else {
                 for q in 0..<6 {
                     var d0 = Vec8(), d1 = Vec8(), d2 = Vec8(), d3 = Vec8(), d4 = Vec8(), d5 = Vec8()
                     for j in 0..<min(8, count - j0) {
@@ -147,6 +169,7 @@ extension Convolution {
                     let r = inputTransform(d0, d1, d2, d3, d4, d5)
                     rows[q] = r.0; rows[6 + q] = r.1; rows[12 + q] = r.2
                     rows[18 + q] = r.3; rows[24 + q] = r.4; rows[30 + q] = r.5
+                }
                 }
                 let base = v + (j0 / nr * ci + c) * nr + j0 % nr
                 for r in 0..<6 {
@@ -182,6 +205,20 @@ extension Convolution {
                                             columns[r * 6 + 3], columns[r * 6 + 4], columns[r * 6 + 5])
                     outputs[r * 4] = activation.apply(e.0 + b); outputs[r * 4 + 1] = activation.apply(e.1 + b)
                     outputs[r * 4 + 2] = activation.apply(e.2 + b); outputs[r * 4 + 3] = activation.apply(e.3 + b)
+                }
+                let first = t0 + j0, oy = 4 * (first / tw), ox = 4 * (first % tw)
+                if count - j0 >= 8 && first % tw + 8 <= tw && ox + 32 <= ow && oy + 4 <= oh {
+                    // Eight tiles side by side, all inside: each output row is 32 contiguous samples, the four
+                    // column vectors interleaved.
+                    for r in 0..<4 {
+                        let c0 = outputs[r * 4], c1 = outputs[r * 4 + 1], c2 = outputs[r * 4 + 2], c3 = outputs[r * 4 + 3]
+                        let row = dst + (oy + r) * ow + ox
+                        store8(Vec8(c0[0], c1[0], c2[0], c3[0], c0[1], c1[1], c2[1], c3[1]), row)
+                        store8(Vec8(c0[2], c1[2], c2[2], c3[2], c0[3], c1[3], c2[3], c3[3]), row + 8)
+                        store8(Vec8(c0[4], c1[4], c2[4], c3[4], c0[5], c1[5], c2[5], c3[5]), row + 16)
+                        store8(Vec8(c0[6], c1[6], c2[6], c3[6], c0[7], c1[7], c2[7], c3[7]), row + 24)
+                    }
+                    continue
                 }
                 for j in 0..<min(8, count - j0) {
                     let t = t0 + j0 + j, oy = 4 * (t / tw), ox = 4 * (t % tw)

@@ -94,6 +94,8 @@ final class WinogradTests: XCTestCase {
             ConvGeometry(inChannels: 16, outChannels: 20, inHeight: 7, inWidth: 6, kernel: 3),               // no padding
             ConvGeometry(inChannels: 20, outChannels: 16, inHeight: 6, inWidth: 11, kernel: 3, pad: 1, padding: .reflect),
             ConvGeometry(inChannels: 32, outChannels: 32, inHeight: 5, inWidth: 9, kernel: 3, pad: 1, groups: 2, padding: .replicate),
+            // Wide enough for runs of eight tiles inside the image (the de-interleaving input and output paths).
+            ConvGeometry(inChannels: 16, outChannels: 20, inHeight: 21, inWidth: 75, kernel: 3, pad: 1),
         ]
         for (i, g) in cases.enumerated() {
             XCTAssertTrue(g.kernelHeight == 3 && g.strideX == 1, "case \(i)")
