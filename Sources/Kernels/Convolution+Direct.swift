@@ -11,9 +11,10 @@ extension Convolution {
         // Measured (tween bench engine, one thread): direct wins where the GEMM depth is small (3×3 from 32
         // channels: 56 against 45 GFLOP/s; 7×7 from 6: 74–95 against 64) and loses from 64 channels up, where the
         // taps' input rows no longer share L1 (58 against 77).
-        // With very few output channels (7×7 6 → 32's input gradient has 6) packing B costs more than the
-        // multiply at any depth, so those go direct too.
-        return g.outWidth >= 40 && (g.depth <= 320 || g.outPerGroup <= 8)
+        // With few output channels (7×7 6 → 32's input gradient has 6; RIFE's last deconvolutions, 3×3 45 → 16 at
+        // 368×640: 29 → 22 ms on two threads) packing B costs more than the multiply at any depth, so those go
+        // direct too.
+        return g.outWidth >= 40 && (g.depth <= 320 || g.outPerGroup <= 16)
     }
     nonisolated(unsafe) static var directOverride: Bool? = ProcessInfo.processInfo.environment["TWEEN_CONV_DIRECT"].map { $0 == "1" }
 

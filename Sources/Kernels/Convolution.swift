@@ -81,6 +81,10 @@ struct ConvInputPanels: PanelSource {
                 let row = channel + sy * iw
                 if g.strideX == 1 && ix0 >= 0 && ix0 + count <= iw {
                     (d + run.j0).update(from: row + ix0, count: count)   // the common case: one contiguous copy
+                } else if ix0 >= 0 && ix0 + (count - 1) * g.strideX < iw {
+                    // Strided but inside the row: no padding lookups.
+                    let out = d + run.j0, s = g.strideX
+                    for t in 0..<count { out[t] = row[ix0 + t * s] }
                 } else {
                     for t in 0..<count {
                         let ix = ix0 + t * g.strideX
