@@ -36,12 +36,14 @@ public final class IFNetHDv3: Layer {
         public func callAsFunction(_ x: Tensor) -> Tensor { fatalError("IFBlock takes (input, flow, scale)") }
 
         /// Works at 1/scale of the input's resolution and returns (flow update, mask update) at full resolution.
-        func callAsFunction(_ x: Tensor, flow: Tensor, scale: Float) -> (flow: Tensor, mask: Tensor) {
-            let (h, w) = (x.shape[2], x.shape[3])
+        /// `parts` are the input's channel groups at full resolution, each resized on its own (resizing works per
+        /// channel, so this equals resizing their concatenation) and concatenated at the block's resolution.
+        func callAsFunction(_ parts: [Tensor], flow: Tensor, scale: Float) -> (flow: Tensor, mask: Tensor) {
+            let (h, w) = (parts[0].shape[2], parts[0].shape[3])
             let sh = Int(Float(h) / scale), sw = Int(Float(w) / scale)
-            let down = scale == 1 ? x : x.resized(height: sh, width: sw, mode: .bilinear(alignCorners: false))
+            let down = parts.map { scale == 1 ? $0 : $0.resized(height: sh, width: sw, mode: .bilinear(alignCorners: false)) }
             let flowDown = scale == 1 ? flow : flow.resized(height: sh, width: sw, mode: .bilinear(alignCorners: false)) * (1 / scale)
-            var feat = conv0(Tensor.concat([down, flowDown]))
+            var feat = conv0(Tensor.concat(down + [flowDown]))
             for block in convblock { feat = block(feat) + feat }
             var f = conv1(feat), m = conv2(feat)
             if scale != 1 {
@@ -79,9 +81,9 @@ public final class IFNetHDv3: Layer {
         for (block, s) in [(block0, 4 / scale), (block1, 2 / scale), (block2, 1 / scale)] {
             // Each block sees both directions; the second pass swaps the frames and the flow halves, and the two
             // estimates are averaged (the paper's symmetric test-time step).
-            let f0m0 = block(Tensor.concat([warped0, warped1, mask]), flow: flow, scale: s)
+            let f0m0 = block([warped0, warped1, mask], flow: flow, scale: s)
             let swapped = Tensor.concat([flow.slice(axis: 1, 2..<4), flow.slice(axis: 1, 0..<2)])
-            let f1m1 = block(Tensor.concat([warped1, warped0, -mask]), flow: swapped, scale: s)
+            let f1m1 = block([warped1, warped0, -mask], flow: swapped, scale: s)
             let f1Swapped = Tensor.concat([f1m1.flow.slice(axis: 1, 2..<4), f1m1.flow.slice(axis: 1, 0..<2)])
             flow = flow + (f0m0.flow + f1Swapped) * 0.5
             mask = mask + (f0m0.mask - f1m1.mask) * 0.5

@@ -47,15 +47,19 @@ public final class IFNetV4: Layer {
         var children: [(String, Layer)] { [("conv0", conv0), ("convblock", convblock), ("lastconv", lastconv)] }
         func callAsFunction(_ x: Tensor) -> Tensor { fatalError("IFBlock takes (input, flow, scale)") }
 
-        func callAsFunction(_ x: Tensor, flow: Tensor?, scale: Float) -> (flow: Tensor, mask: Tensor, feat: Tensor) {
-            let (h, w) = (x.shape[2], x.shape[3]), sh = Int(Float(h) / scale), sw = Int(Float(w) / scale)
-            var input = x.resized(height: sh, width: sw, mode: .bilinear(alignCorners: false))
-            if let flow {
-                input = Tensor.concat([input, flow.resized(height: sh, width: sw, mode: .bilinear(alignCorners: false)) * (1 / scale)])
+        /// `parts` are the input's channel groups at full resolution: each is resized on its own (resizing works
+        /// per channel, so this equals resizing their concatenation) and concatenated at the block's resolution.
+        func callAsFunction(_ parts: [Tensor], flow: Tensor?, scale: Float) -> (flow: Tensor, mask: Tensor, feat: Tensor) {
+            let (h, w) = (parts[0].shape[2], parts[0].shape[3]), sh = Int(Float(h) / scale), sw = Int(Float(w) / scale)
+            var resized = parts.map { $0.resized(height: sh, width: sw, mode: .bilinear(alignCorners: false)) }
+            if let flow { resized.append(flow.resized(height: sh, width: sw, mode: .bilinear(alignCorners: false)) * (1 / scale)) }
+            let input = Tensor.concat(resized)
+            let tmp = lastconv(convblock(conv0(input)))
+            // Split before resizing to full resolution (per channel, so the same as splitting after).
+            func part(_ r: Range<Int>) -> Tensor {
+                tmp.slice(axis: 1, r).resized(height: h, width: w, mode: .bilinear(alignCorners: false))
             }
-            var tmp = lastconv(convblock(conv0(input)))
-            tmp = tmp.resized(height: h, width: w, mode: .bilinear(alignCorners: false))
-            return (tmp.slice(axis: 1, 0..<4) * scale, tmp.slice(axis: 1, 4..<5), tmp.slice(axis: 1, 5..<13))
+            return (part(0..<4) * scale, part(4..<5), part(5..<13))
         }
     }
 
@@ -88,10 +92,10 @@ public final class IFNetV4: Layer {
             let s = Float(16 >> i) / scale
             if let current = flow {
                 let wf0 = f0.warped(by: current.slice(axis: 1, 0..<2)), wf1 = f1.warped(by: current.slice(axis: 1, 2..<4))
-                let out = block(Tensor.concat([warped0, warped1, wf0, wf1, timestep, mask, feat]), flow: current, scale: s)
+                let out = block([warped0, warped1, wf0, wf1, timestep, mask, feat], flow: current, scale: s)
                 flow = current + out.flow; mask = out.mask; feat = out.feat
             } else {
-                let out = block(Tensor.concat([img0, img1, f0, f1, timestep]), flow: nil, scale: s)
+                let out = block([img0, img1, f0, f1, timestep], flow: nil, scale: s)
                 flow = out.flow; mask = out.mask; feat = out.feat
             }
             warped0 = img0.warped(by: flow!.slice(axis: 1, 0..<2))

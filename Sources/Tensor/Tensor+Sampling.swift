@@ -5,6 +5,8 @@ extension Tensor {
     public func resized(height oh: Int, width ow: Int, mode: Resize.Mode) -> Tensor {
         precondition(rank == 4)
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        // Every mode maps a same-size grid onto itself exactly.
+        if oh == h && ow == w && !tracked { return self }
         var out = Tensor.outputStorage(n * c * oh * ow)
         data.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
             Resize.forward(px.baseAddress!, planes: n * c, h: h, w: w, into: po.baseAddress!, oh: oh, ow: ow, mode: mode)
