@@ -44,6 +44,23 @@ public enum Elementwise {
         }
     }
 
+    /// out = a ∘ s for one scalar s (same length; `out` may alias `a`).
+    public static func scalar(_ op: Binary, _ a: UnsafePointer<Float>, _ s: Float, _ out: UnsafeMutablePointer<Float>,
+                              count n: Int, pool: ThreadPool = .shared) {
+        let (aa, oa) = (Int(bitPattern: a), Int(bitPattern: out))
+        chunks(n, pool: pool) { lo, hi in
+            let a = UnsafePointer<Float>(bitPattern: aa)!, o = UnsafeMutablePointer<Float>(bitPattern: oa)!
+            let v = Vec8(repeating: s)
+            var i = lo
+            switch op {
+            case .add: while i + 8 <= hi { store8(load8(a + i) + v, o + i); i += 8 }; while i < hi { o[i] = a[i] + s; i += 1 }
+            case .subtract: while i + 8 <= hi { store8(load8(a + i) - v, o + i); i += 8 }; while i < hi { o[i] = a[i] - s; i += 1 }
+            case .multiply: while i + 8 <= hi { store8(load8(a + i) * v, o + i); i += 8 }; while i < hi { o[i] = a[i] * s; i += 1 }
+            case .divide: while i + 8 <= hi { store8(load8(a + i) / v, o + i); i += 8 }; while i < hi { o[i] = a[i] / s; i += 1 }
+            }
+        }
+    }
+
     /// out = a ∘ s for a scalar s per run: `planes` runs of `plane` elements, run p using s[p % channels]
     /// (a [1, C, 1, 1] operand broadcast over NCHW).
     public static func perChannel(_ op: Binary, _ a: UnsafePointer<Float>, _ s: UnsafePointer<Float>, channels: Int,

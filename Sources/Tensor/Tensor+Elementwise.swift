@@ -135,10 +135,19 @@ extension Tensor {
     func scaled(_ s: Float) -> Tensor { Tensor(shape: shape, data: data.map { $0 * s }) }
 
     public static func * (a: Tensor, s: Float) -> Tensor {
-        result(a.shape, a.data.map { $0 * s }, inputs: [a]) { g in [g.scaled(s)] }
+        result(a.shape, a.withScalar(.multiply, s), inputs: [a]) { g in [g.scaled(s)] }
     }
     public static func + (a: Tensor, s: Float) -> Tensor {
-        result(a.shape, a.data.map { $0 + s }, inputs: [a]) { g in [g] }
+        result(a.shape, a.withScalar(.add, s), inputs: [a]) { g in [g] }
+    }
+
+    /// data ∘ s on all threads, into recycled storage.
+    func withScalar(_ op: Elementwise.Binary, _ s: Float) -> [Float] {
+        var out = Tensor.outputStorage(count)
+        data.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
+            Elementwise.scalar(op, px.baseAddress!, s, po.baseAddress!, count: count)
+        } }
+        return out
     }
     public static prefix func - (a: Tensor) -> Tensor { a * -1 }
 

@@ -76,6 +76,11 @@ final class ElementwiseTests: XCTestCase {
                     let r: Float = op == .add ? a[i] + b[i] : op == .subtract ? a[i] - b[i] : op == .multiply ? a[i] * b[i] : a[i] / b[i]
                     XCTAssertEqual(o[i], r)   // exact: the same single operation per element
                 }
+                Elementwise.scalar(op, a, 3.5, &o, count: n, pool: ThreadPool(threads: 2))
+                for i in 0..<n {
+                    let r: Float = op == .add ? a[i] + 3.5 : op == .subtract ? a[i] - 3.5 : op == .multiply ? a[i] * 3.5 : a[i] / 3.5
+                    XCTAssertEqual(o[i], r)
+                }
             }
             for f in [Elementwise.Unary.relu, .leakyReLU(0.1), .sigmoid, .tanh] {
                 Elementwise.unary(f, a, &o, count: n)
