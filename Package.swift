@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "NN", dependencies: ["Tensor", "Kernels"], swiftSettings: simd),
         .target(name: "Media", dependencies: ["CFFmpeg", "CPNG", "Frames"], swiftSettings: simd),
         .target(name: "Models", dependencies: ["Frames", "NN", "Tensor", "Kernels"], swiftSettings: simd),
-        .target(name: "Interpolation", dependencies: ["Frames", "Models"], swiftSettings: simd),
+        .target(name: "Interpolation", dependencies: ["Frames", "Models", "Kernels"], swiftSettings: simd),
         // Training data (clips, synthetic scenes, teacher cache) and the training loop; no file formats but safetensors.
         .target(name: "Training", dependencies: ["Models", "NN", "Tensor", "Kernels"], swiftSettings: simd),
         .executableTarget(

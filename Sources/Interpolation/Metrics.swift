@@ -1,5 +1,6 @@
 import Foundation
 import Frames
+import Kernels
 
 /// Image quality measures with the conventions of PEERS.md, so that `tween eval` figures compare with the
 /// published ones: both images quantised to 8-bit RGB first.
@@ -27,12 +28,15 @@ public enum Metrics {
         precondition(a.sameShape(as: b), "SSIM of images of different shapes")
         let x = eightBit(a), y = eightBit(b)
         let channels = min(3, a.channels), w = a.width, h = a.height, n = a.planeSize
-        var total = 0.0
-        for c in 0..<channels {
+        // One channel per thread; summed in channel order, so the result does not depend on the thread count.
+        let perChannel = UnsafeMutablePointer<Double>.allocate(capacity: channels)
+        defer { perChannel.deallocate() }
+        let address = Int(bitPattern: perChannel)
+        ThreadPool.shared.parallelFor(channels) { c in
             let xs = Array(x[(c * n)..<((c + 1) * n)]), ys = Array(y[(c * n)..<((c + 1) * n)])
-            total += ssimPlane(xs, ys, width: w, height: h)
+            UnsafeMutablePointer<Double>(bitPattern: address)![c] = ssimPlane(xs, ys, width: w, height: h)
         }
-        return total / Double(channels)
+        return (0..<channels).reduce(0.0) { $0 + perChannel[$1] } / Double(channels)
     }
 
     static let gaussian: [Double] = {
@@ -53,17 +57,27 @@ public enum Metrics {
     static func blur(_ p: [Double], width w: Int, height h: Int) -> [Double] {
         let k = gaussian, r = k.count / 2
         var tmp = [Double](repeating: 0, count: p.count), out = tmp
+        // Samples whose whole window lies inside skip the reflection (the same sums in the same order).
         for y in 0..<h {
             for x in 0..<w {
                 var s = 0.0
-                for j in -r...r { s += k[j + r] * p[y * w + reflect(x + j, w)] }
+                if x >= r && x + r < w {
+                    for j in -r...r { s += k[j + r] * p[y * w + x + j] }
+                } else {
+                    for j in -r...r { s += k[j + r] * p[y * w + reflect(x + j, w)] }
+                }
                 tmp[y * w + x] = s
             }
         }
         for y in 0..<h {
+            let inside = y >= r && y + r < h
             for x in 0..<w {
                 var s = 0.0
-                for j in -r...r { s += k[j + r] * tmp[reflect(y + j, h) * w + x] }
+                if inside {
+                    for j in -r...r { s += k[j + r] * tmp[(y + j) * w + x] }
+                } else {
+                    for j in -r...r { s += k[j + r] * tmp[reflect(y + j, h) * w + x] }
+                }
                 out[y * w + x] = s
             }
         }
