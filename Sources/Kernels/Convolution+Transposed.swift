@@ -55,18 +55,7 @@ extension Convolution {
                     pool: pool)
         } }
         // Pixel shuffle: phase (ry, rx) of channel o fills rows ≡ ry, columns ≡ rx.
-        let (pA, yA) = (Int(bitPattern: phases), Int(bitPattern: y))
-        pool.parallelFor(batch * cout) { plane in
-            let src = UnsafePointer<Float>(bitPattern: pA)! + plane * s * s * h * wd
-            let dst = UnsafeMutablePointer<Float>(bitPattern: yA)! + plane * s * s * h * wd
-            for j in 0..<h { for ry in 0..<s {
-                let row = dst + (j * s + ry) * wd * s
-                for rx in 0..<s {
-                    let from = src + ((ry * s + rx) * h + j) * wd
-                    for i in 0..<wd { row[i * s + rx] = from[i] }
-                }
-            } }
-        }
+        PixelShuffle.apply(phases, y, planes: batch * cout, r: s, h: h, w: wd, pool: pool)
         return true
     }
 }

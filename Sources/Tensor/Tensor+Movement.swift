@@ -61,33 +61,15 @@ extension Tensor {
         precondition(c * r * r == cr, "pixel shuffle: channels \(cr) not divisible by \(r * r)")
         var out = Tensor.outputStorage(count)
         data.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
-            Self.shuffle(px.baseAddress!, po.baseAddress!, planes: n * c, r: r, h: h, w: w, inverse: false)
+            PixelShuffle.apply(px.baseAddress!, po.baseAddress!, planes: n * c, r: r, h: h, w: w)
         } }
         return Tensor.result([n, c, h * r, w * r], out, inputs: [self]) { [shape] g in
             var d = [Float](repeating: 0, count: g.count)
             g.data.withUnsafeBufferPointer { pg in d.withUnsafeMutableBufferPointer { pd in
-                Self.shuffle(pd.baseAddress!, UnsafeMutablePointer(mutating: pg.baseAddress!), planes: n * c, r: r, h: h,
-                             w: w, inverse: true)
+                PixelShuffle.apply(pd.baseAddress!, UnsafeMutablePointer(mutating: pg.baseAddress!), planes: n * c, r: r,
+                                   h: h, w: w, inverse: true)
             } }
             return [Tensor(shape: shape, data: d)]
-        }
-    }
-
-    /// out[p][y·r + i][x·r + j] = in[p·r² + i·r + j][y][x], one output plane per chunk; with `inverse`, the same
-    /// map read the other way (pixel unshuffle: `out` is read and `input` written).
-    static func shuffle(_ input: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, planes: Int, r: Int, h: Int,
-                        w: Int, inverse: Bool) {
-        let (iA, oA) = (Int(bitPattern: input), Int(bitPattern: out))
-        ThreadPool.shared.parallelFor(planes) { p in
-            let src = UnsafeMutablePointer<Float>(bitPattern: iA)! + p * r * r * h * w
-            let dst = UnsafeMutablePointer<Float>(bitPattern: oA)! + p * r * r * h * w
-            for y in 0..<h { for i in 0..<r {
-                let row = dst + (y * r + i) * w * r
-                for j in 0..<r {
-                    let plane = src + ((i * r + j) * h + y) * w
-                    if inverse { for x in 0..<w { plane[x] = row[x * r + j] } } else { for x in 0..<w { row[x * r + j] = plane[x] } }
-                }
-            } }
         }
     }
 

@@ -103,3 +103,21 @@ final class ElementwiseTests: XCTestCase {
         XCTAssertEqual(s, [1, 0])
     }
 }
+
+final class PixelShuffleTests: XCTestCase {
+    func testAgainstIndexFormulaAndInverse() {
+        // [2 planes × r² = 9 channels] of 3 × 4 → 2 planes of 9 × 12, against the definition, then back.
+        let r = 3, h = 3, w = 4, planes = 2
+        let x = randoms(planes * r * r * h * w, seed: 5)
+        var y = [Float](repeating: .nan, count: x.count), back = y
+        PixelShuffle.apply(x, &y, planes: planes, r: r, h: h, w: w, pool: ThreadPool(threads: 2))
+        for p in 0..<planes { for oy in 0..<h * r { for ox in 0..<w * r {
+            let source = ((p * r * r + (oy % r) * r + ox % r) * h + oy / r) * w + ox / r
+            XCTAssertEqual(y[(p * h * r + oy) * w * r + ox], x[source])
+        } } }
+        y.withUnsafeMutableBufferPointer { py in
+            PixelShuffle.apply(&back, py.baseAddress!, planes: planes, r: r, h: h, w: w, inverse: true)
+        }
+        XCTAssertEqual(back, x)
+    }
+}
