@@ -52,7 +52,7 @@ public enum Sampling {
 
     /// Backward warping: out[n][c][y][x] = input[n][c] sampled at (x + flow[n][0][y][x], y + flow[n][1][y][x]).
     /// The same arithmetic as `forward` at those positions, but each point's corners and weights are found once
-    /// for all channels, and rows split over the threads.
+    /// for all channels, eight points at a time where they lie inside, and rows split over the threads.
     public static func warp(_ x: UnsafePointer<Float>, batch: Int, channels: Int, h: Int, w: Int,
                             flow: UnsafePointer<Float>, padding: Padding, into y: UnsafeMutablePointer<Float>,
                             pool: ThreadPool = .shared) {
@@ -63,28 +63,71 @@ public enum Sampling {
             let src = UnsafePointer<Float>(bitPattern: xa)! + n * channels * plane
             let dst = UnsafeMutablePointer<Float>(bitPattern: ya)! + n * channels * plane + row * w
             let fx = UnsafePointer<Float>(bitPattern: fa)! + n * 2 * plane + row * w, fy = fx + plane
-            for col in 0..<w {
-                let c = corners(Float(col) + fx[col], Float(row) + fy[col], w: w, h: h, padding: padding)
-                if c.x0 >= 0 && c.x0 + 1 < w && c.y0 >= 0 && c.y0 + 1 < h {
-                    var r0 = src + c.y0 * w + c.x0, out = dst + col
-                    for _ in 0..<channels {
-                        let r1 = r0 + w
-                        let top = r0[0] + c.fx * (r0[1] - r0[0]), bottom = r1[0] + c.fx * (r1[1] - r1[0])
-                        out[0] = top + c.fy * (bottom - top)
-                        r0 += plane; out += plane
-                    }
-                    continue
+            var col = 0
+            // Eight points at a time: positions, corners and weights as vectors (the same operations as
+            // `corners`), the four neighbours gathered lane by lane, the blend as vectors.
+            let lanes = Vec8(0, 1, 2, 3, 4, 5, 6, 7), lastX = Float(w - 1), lastY = Float(h - 1)
+            while col + 8 <= w {
+                var px = Vec8(repeating: Float(col)) + lanes + load8(fx + col)
+                var py = Vec8(repeating: Float(row)) + load8(fy + col)
+                if padding == .border {
+                    px = px.replacing(with: 0, where: px .<= 0).replacing(with: lastX, where: px .>= lastX)
+                    py = py.replacing(with: 0, where: py .<= 0).replacing(with: lastY, where: py .>= lastY)
                 }
-                for ch in 0..<channels {
-                    let s = src + ch * plane
-                    @inline(__always) func at(_ yy: Int, _ xx: Int) -> Float {
-                        (xx >= 0 && xx < w && yy >= 0 && yy < h) ? s[yy * w + xx] : 0
-                    }
-                    let top = at(c.y0, c.x0) + c.fx * (at(c.y0, c.x0 + 1) - at(c.y0, c.x0))
-                    let bottom = at(c.y0 + 1, c.x0) + c.fx * (at(c.y0 + 1, c.x0 + 1) - at(c.y0 + 1, c.x0))
-                    dst[ch * plane + col] = top + c.fy * (bottom - top)
+                let fx0 = px.rounded(.down), fy0 = py.rounded(.down)
+                let wx = px - fx0, wy = py - fy0
+                // Inside when 0 ≤ x0 and x0 + 1 < w (and likewise in y), for every lane; else point by point.
+                guard all(fx0 .>= 0) && all(fx0 .< lastX) && all(fy0 .>= 0) && all(fy0 .< lastY) else {
+                    for point in col..<(col + 8) { warpPoint(src, dst, fx, fy, row: row, col: point, w: w, h: h,
+                                                             channels: channels, padding: padding) }
+                    col += 8; continue
                 }
+                var offsets = SIMD8<Int>()   // lane by lane: the generic vector conversion is slow
+                for j in 0..<8 { offsets[j] = Int(fy0[j]) * w + Int(fx0[j]) }
+                var s = src, out = dst + col
+                for _ in 0..<channels {
+                    var v00 = Vec8(), v01 = Vec8(), v10 = Vec8(), v11 = Vec8()
+                    for j in 0..<8 {
+                        let p = s + offsets[j]
+                        v00[j] = p[0]; v01[j] = p[1]; v10[j] = p[w]; v11[j] = p[w + 1]
+                    }
+                    let top = v00 + wx * (v01 - v00), bottom = v10 + wx * (v11 - v10)
+                    store8(top + wy * (bottom - top), out)
+                    s += plane; out += plane
+                }
+                col += 8
             }
+            while col < w {
+                warpPoint(src, dst, fx, fy, row: row, col: col, w: w, h: h, channels: channels, padding: padding)
+                col += 1
+            }
+        }
+    }
+
+    /// One point of `warp`, all channels.
+    @inline(__always)
+    static func warpPoint(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ fx: UnsafePointer<Float>,
+                          _ fy: UnsafePointer<Float>, row: Int, col: Int, w: Int, h: Int, channels: Int, padding: Padding) {
+        let plane = h * w
+        let c = corners(Float(col) + fx[col], Float(row) + fy[col], w: w, h: h, padding: padding)
+        if c.x0 >= 0 && c.x0 + 1 < w && c.y0 >= 0 && c.y0 + 1 < h {
+            var r0 = src + c.y0 * w + c.x0, out = dst + col
+            for _ in 0..<channels {
+                let r1 = r0 + w
+                let top = r0[0] + c.fx * (r0[1] - r0[0]), bottom = r1[0] + c.fx * (r1[1] - r1[0])
+                out[0] = top + c.fy * (bottom - top)
+                r0 += plane; out += plane
+            }
+            return
+        }
+        for ch in 0..<channels {
+            let s = src + ch * plane
+            @inline(__always) func at(_ yy: Int, _ xx: Int) -> Float {
+                (xx >= 0 && xx < w && yy >= 0 && yy < h) ? s[yy * w + xx] : 0
+            }
+            let top = at(c.y0, c.x0) + c.fx * (at(c.y0, c.x0 + 1) - at(c.y0, c.x0))
+            let bottom = at(c.y0 + 1, c.x0) + c.fx * (at(c.y0 + 1, c.x0 + 1) - at(c.y0 + 1, c.x0))
+            dst[ch * plane + col] = top + c.fy * (bottom - top)
         }
     }
 

@@ -131,12 +131,17 @@ final class MovementAndSamplingGradientTests: XCTestCase {
 
     func testUntrackedWarpSameBytesAsTrackedPath() {
         // Without gradients `warped` takes Sampling.warp (corners once per point for all channels); with them,
-        // Sampling.forward at precomputed positions. Flows up to ±6 px reach past the 9×11 border.
-        let x = randomTensor([2, 3, 9, 11], seed: 21)
-        let flow = Tensor(shape: [2, 2, 9, 11], data: randomTensor([2, 2, 9, 11], seed: 22).data.map { $0 * 6 })
-        let tracked = Tensor(shape: flow.shape, data: flow.data, requiresGrad: true)
-        for padding in [Sampling.Padding.border, .zeros] {
-            XCTAssertEqual(x.warped(by: flow, padding: padding).data, x.warped(by: tracked, padding: padding).data, "\(padding)")
+        // Sampling.forward at precomputed positions. Flows up to ±6 px reach past the 9×11 border; ±1.5 px on
+        // 20×37 leave runs of eight points inside (the vector path).
+        for (shape, scale) in [([2, 3, 9, 11], Float(6)), ([1, 4, 20, 37], 1.5)] {
+            let x = randomTensor(shape, seed: 21)
+            let flowShape = [shape[0], 2, shape[2], shape[3]]
+            let flow = Tensor(shape: flowShape, data: randomTensor(flowShape, seed: 22).data.map { $0 * scale })
+            let tracked = Tensor(shape: flow.shape, data: flow.data, requiresGrad: true)
+            for padding in [Sampling.Padding.border, .zeros] {
+                XCTAssertEqual(x.warped(by: flow, padding: padding).data, x.warped(by: tracked, padding: padding).data,
+                               "\(shape) \(padding)")
+            }
         }
     }
 }
