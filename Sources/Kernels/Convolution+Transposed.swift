@@ -38,16 +38,20 @@ extension Convolution {
         let cin = g.outChannels, cout = g.inChannels, k = g.kernelHeight, s = g.strideY, size = conv.kernelHeight
         let h = conv.inHeight, wd = conv.inWidth
         // Weights [Cout·s²][Cin][size][size], channel o·s² + phase (pixel-shuffle order); bias per channel.
-        var weights = [Float](repeating: 0, count: conv.outChannels * cin * size * size)
+        let weights = TransformedWeights.shared.value(for: w, count: cin * cout * k * k,
+                                                      kind: "transposed \(cin)→\(cout) k\(k) s\(s) p\(g.padTop)") {
+            var weights = [Float](repeating: 0, count: conv.outChannels * cin * size * size)
+            for o in 0..<cout { for phase in 0..<s * s {
+                let channel = o * s * s + phase
+                for i in 0..<cin { for uy in 0..<size { for ux in 0..<size {
+                    guard let t = tap(phase, uy, ux) else { continue }
+                    weights[((channel * cin + i) * size + uy) * size + ux] = w[((i * cout + o) * k + t.ky) * k + t.kx]
+                } } }
+            } }
+            return weights
+        }
         var biases = [Float](repeating: 0, count: conv.outChannels)
-        for o in 0..<cout { for phase in 0..<s * s {
-            let channel = o * s * s + phase
-            biases[channel] = bias?[o] ?? 0
-            for i in 0..<cin { for uy in 0..<size { for ux in 0..<size {
-                guard let t = tap(phase, uy, ux) else { continue }
-                weights[((channel * cin + i) * size + uy) * size + ux] = w[((i * cout + o) * k + t.ky) * k + t.kx]
-            } } }
-        } }
+        for channel in 0..<conv.outChannels { biases[channel] = bias?[channel / (s * s)] ?? 0 }
         let phases = UnsafeMutablePointer<Float>.allocate(capacity: batch * conv.outChannels * h * wd)
         defer { phases.deallocate() }
         weights.withUnsafeBufferPointer { pw in biases.withUnsafeBufferPointer { pb in

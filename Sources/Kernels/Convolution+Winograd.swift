@@ -19,21 +19,39 @@ extension Convolution {
     nonisolated(unsafe) public static var winogradEnabled = ProcessInfo.processInfo.environment["TWEEN_WINOGRAD"] != "0"
 
     /// U = G g Gᵀ for every (cout, cin) of one group, stored [36][Cout][Cin] and packed per position for the GEMM.
+    /// The same weights give the same U, so it is kept (`TransformedWeights`) across calls.
     static func winogradWeights(_ w: UnsafePointer<Float>, _ g: ConvGeometry, group: Int) -> [Float] {
         let co = g.outPerGroup, ci = g.inPerGroup
+        let groupWeights = w + group * co * ci * 9
+        return TransformedWeights.shared.value(for: groupWeights, count: co * ci * 9, kind: "winograd4x4 \(co)×\(ci)") {
+            transformWinogradWeights(groupWeights, outChannels: co, inChannels: ci)
+        }
+    }
+
+    static func transformWinogradWeights(_ w: UnsafePointer<Float>, outChannels co: Int, inChannels ci: Int) -> [Float] {
         var u = [Float](repeating: 0, count: 36 * co * ci)
         // G (6×3) = [¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1/24 1/12 ⅙; 1/24 −1/12 ⅙; 0 0 1], applied in double precision.
-        @inline(__always) func gTimes(_ a: Double, _ b: Double, _ c: Double) -> [Double] {
-            [a / 4, -(a + b + c) / 6, -(a - b + c) / 6, a / 24 + b / 12 + c / 6, a / 24 - b / 12 + c / 6, c]
+        @inline(__always) func gTimes(_ a: Double, _ b: Double, _ c: Double) -> (Double, Double, Double, Double, Double, Double) {
+            (a / 4, -(a + b + c) / 6, -(a - b + c) / 6, a / 24 + b / 12 + c / 6, a / 24 - b / 12 + c / 6, c)
         }
-        for o in 0..<co { for i in 0..<ci {
-            let k = w + ((group * co + o) * ci + i) * 9
-            let columns = (0..<3).map { c in gTimes(Double(k[c]), Double(k[3 + c]), Double(k[6 + c])) }   // G·g by column
-            for r in 0..<6 {
-                let row = gTimes(columns[0][r], columns[1][r], columns[2][r])
-                for c in 0..<6 { u[((r * 6 + c) * co + o) * ci + i] = Float(row[c]) }
-            }
-        } }
+        u.withUnsafeMutableBufferPointer { pu in
+            let u = pu.baseAddress!
+            for o in 0..<co { for i in 0..<ci {
+                let k = w + (o * ci + i) * 9
+                // G·g by column, then G applied to each of its six rows.
+                let c0 = gTimes(Double(k[0]), Double(k[3]), Double(k[6]))
+                let c1 = gTimes(Double(k[1]), Double(k[4]), Double(k[7]))
+                let c2 = gTimes(Double(k[2]), Double(k[5]), Double(k[8]))
+                @inline(__always) func row(_ r: Int, _ a: Double, _ b: Double, _ c: Double) {
+                    let e = gTimes(a, b, c)
+                    let base = u + (r * 6 * co + o) * ci + i, step = co * ci
+                    base[0] = Float(e.0); base[step] = Float(e.1); base[2 * step] = Float(e.2)
+                    base[3 * step] = Float(e.3); base[4 * step] = Float(e.4); base[5 * step] = Float(e.5)
+                }
+                row(0, c0.0, c1.0, c2.0); row(1, c0.1, c1.1, c2.1); row(2, c0.2, c1.2, c2.2)
+                row(3, c0.3, c1.3, c2.3); row(4, c0.4, c1.4, c2.4); row(5, c0.5, c1.5, c2.5)
+            } }
+        }
         let per = GEMM.packedASize(m: co, k: ci)
         var packed = [Float](repeating: 0, count: 36 * per)
         u.withUnsafeBufferPointer { pu in packed.withUnsafeMutableBufferPointer { pp in

@@ -169,3 +169,22 @@ final class TransposedConvolutionTests: XCTestCase {
         XCTAssertNil(Convolution.transposedAsConvolution(odd))
     }
 }
+
+final class TransformedWeightsTests: XCTestCase {
+    func testFoundByContentsNeverStale() {
+        let cache = TransformedWeights()
+        var w: [Float] = [1, 2, 3, 4]
+        var made = 0
+        func lookup() -> [Float] {
+            w.withUnsafeBufferPointer { p in
+                cache.value(for: p.baseAddress!, count: 4, kind: "test") { made += 1; return p.map { $0 * 10 } }
+            }
+        }
+        XCTAssertEqual(lookup(), [10, 20, 30, 40])
+        XCTAssertEqual(lookup(), [10, 20, 30, 40])
+        XCTAssertEqual(made, 1)   // the second lookup is a hit
+        w[2] = 5                   // same storage, new contents (a training step)
+        XCTAssertEqual(lookup(), [10, 20, 50, 40])
+        XCTAssertEqual(made, 2)
+    }
+}
