@@ -51,18 +51,19 @@ public enum Sampling {
     }
 
     /// Backward warping: out[n][c][y][x] = input[n][c] sampled at (x + flow[n][0][y][x], y + flow[n][1][y][x]).
+    /// `flowBatchStride` (default 2·h·w) lets the two flow planes be part of a larger tensor.
     /// The same arithmetic as `forward` at those positions, but each point's corners and weights are found once
     /// for all channels, eight points at a time where they lie inside, and rows split over the threads.
     public static func warp(_ x: UnsafePointer<Float>, batch: Int, channels: Int, h: Int, w: Int,
-                            flow: UnsafePointer<Float>, padding: Padding, into y: UnsafeMutablePointer<Float>,
-                            pool: ThreadPool = .shared) {
+                            flow: UnsafePointer<Float>, flowBatchStride: Int? = nil, padding: Padding,
+                            into y: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
         let (xa, ya, fa) = (Int(bitPattern: x), Int(bitPattern: y), Int(bitPattern: flow))
-        let plane = h * w
+        let plane = h * w, flowStride = flowBatchStride ?? 2 * plane
         pool.parallelFor(batch * h) { task in
             let n = task / h, row = task % h
             let src = UnsafePointer<Float>(bitPattern: xa)! + n * channels * plane
             let dst = UnsafeMutablePointer<Float>(bitPattern: ya)! + n * channels * plane + row * w
-            let fx = UnsafePointer<Float>(bitPattern: fa)! + n * 2 * plane + row * w, fy = fx + plane
+            let fx = UnsafePointer<Float>(bitPattern: fa)! + n * flowStride + row * w, fy = fx + plane
             var col = 0
             // Eight points at a time: positions, corners and weights as vectors (the same operations as
             // `corners`), the four neighbours gathered lane by lane, the blend as vectors.

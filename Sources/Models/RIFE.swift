@@ -87,8 +87,8 @@ public final class IFNetHDv3: Layer {
             let f1Swapped = Tensor.concat([f1m1.flow.slice(axis: 1, 2..<4), f1m1.flow.slice(axis: 1, 0..<2)])
             flow = flow + (f0m0.flow + f1Swapped) * 0.5
             mask = mask + (f0m0.mask - f1m1.mask) * 0.5
-            warped0 = img0.warped(by: flow.slice(axis: 1, 0..<2))
-            warped1 = img1.warped(by: flow.slice(axis: 1, 2..<4))
+            warped0 = img0.warped(byChannelsOf: flow, from: 0)
+            warped1 = img1.warped(byChannelsOf: flow, from: 2)
         }
         let m = mask.sigmoid()
         return (warped0 * m + warped1 * (m * -1 + 1), flow, m)

@@ -19,7 +19,7 @@ public final class IFNetV4: Layer {
         }
         var children: [(String, Layer)] { [("cnn0", cnn0), ("cnn1", cnn1), ("cnn2", cnn2), ("cnn3", cnn3)] }
         func callAsFunction(_ x: Tensor) -> Tensor {
-            cnn3(cnn2(cnn1(cnn0(x).leakyReLU(0.2)).leakyReLU(0.2)).leakyReLU(0.2))
+            cnn3(cnn2(cnn1(cnn0(x, then: .leakyReLU(0.2)), then: .leakyReLU(0.2)), then: .leakyReLU(0.2)))
         }
     }
 
@@ -91,15 +91,15 @@ public final class IFNetV4: Layer {
         for (i, block) in blocks.enumerated() {
             let s = Float(16 >> i) / scale
             if let current = flow {
-                let wf0 = f0.warped(by: current.slice(axis: 1, 0..<2)), wf1 = f1.warped(by: current.slice(axis: 1, 2..<4))
+                let wf0 = f0.warped(byChannelsOf: current, from: 0), wf1 = f1.warped(byChannelsOf: current, from: 2)
                 let out = block([warped0, warped1, wf0, wf1, timestep, mask, feat], flow: current, scale: s)
                 flow = current + out.flow; mask = out.mask; feat = out.feat
             } else {
                 let out = block([img0, img1, f0, f1, timestep], flow: nil, scale: s)
                 flow = out.flow; mask = out.mask; feat = out.feat
             }
-            warped0 = img0.warped(by: flow!.slice(axis: 1, 0..<2))
-            warped1 = img1.warped(by: flow!.slice(axis: 1, 2..<4))
+            warped0 = img0.warped(byChannelsOf: flow!, from: 0)
+            warped1 = img1.warped(byChannelsOf: flow!, from: 2)
         }
         let m = mask.sigmoid()
         return (warped0 * m + warped1 * (m * -1 + 1), flow!, m)

@@ -53,6 +53,21 @@ extension Tensor {
 
     /// Backward warping by a flow field [N, 2, H, W] in pixels (channel 0: x, channel 1: y): out(p) = self(p + flow(p)),
     /// bilinear, with border or zero padding.
+    /// Warping by channels `first` (x) and `first + 1` (y) of a flow tensor [N, C, H, W], read in place without
+    /// gradients (sliced out when they are recorded).
+    public func warped(byChannelsOf flow: Tensor, from first: Int, padding: Sampling.Padding = .border) -> Tensor {
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        precondition(rank == 4 && flow.rank == 4 && flow.shape[0] == n && flow.shape[1] >= first + 2 && flow.shape[2] == h
+                     && flow.shape[3] == w, "warp: flow \(flow.shape) has no channels \(first)…\(first + 1) for \(shape)")
+        if tracked || flow.tracked { return warped(by: flow.slice(axis: 1, first..<(first + 2)), padding: padding) }
+        var out = Tensor.outputStorage(count)
+        data.withUnsafeBufferPointer { px in flow.data.withUnsafeBufferPointer { pf in out.withUnsafeMutableBufferPointer { po in
+            Sampling.warp(px.baseAddress!, batch: n, channels: c, h: h, w: w, flow: pf.baseAddress! + first * h * w,
+                          flowBatchStride: flow.shape[1] * h * w, padding: padding, into: po.baseAddress!)
+        } } }
+        return Tensor(shape: shape, data: out)
+    }
+
     public func warped(by flow: Tensor, padding: Sampling.Padding = .border) -> Tensor {
         precondition(rank == 4 && flow.shape == [shape[0], 2, shape[2], shape[3]], "warp: flow must be [N, 2, H, W]")
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])

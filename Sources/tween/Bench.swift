@@ -136,6 +136,16 @@ struct EngineLayers {
         }
     }
 
+    /// The inference warp (`Sampling.warp`): the same positions given as a flow field.
+    static func flowWarp() -> EngineLayers {
+        let (h, w) = (720, 1280)
+        let x = buffer(3 * h * w), y = buffer(3 * h * w), flow = UnsafeMutablePointer<Float>.allocate(capacity: 2 * h * w)
+        for r in 0..<h { for c in 0..<w { flow[r * w + c] = 3.3 * sin(Float(r) / 40); flow[h * w + r * w + c] = -2.7 * cos(Float(c) / 50) } }
+        return EngineLayers(name: "flowwarp_3_720x1280", flops: 12 * 3 * Double(h * w)) { pool in
+            Sampling.warp(x, batch: 1, channels: 3, h: h, w: w, flow: flow, padding: .border, into: y, pool: pool)
+        }
+    }
+
     static func sepconv() -> EngineLayers {
         let (k, h, w) = (51, 256, 256)
         let x = buffer(3 * (h + k - 1) * (w + k - 1)), v = buffer(k * h * w), hz = buffer(k * h * w), y = buffer(3 * h * w)
@@ -205,7 +215,7 @@ struct EngineLayers {
          conv("conv3x3_256_256_32", cin: 256, cout: 256, size: 32, kernel: 3),
          conv("conv7x7_6_32_256", cin: 6, cout: 32, size: 256, kernel: 7),
          conv("conv1x1_64_64_128", cin: 64, cout: 64, size: 128, kernel: 1),
-         deconv(), upsample(), warp(), sepconv(),
+         deconv(), upsample(), warp(), flowWarp(), sepconv(),
          convBackward("conv3x3_32_32_256", cin: 32, cout: 32, size: 256, kernel: 3),
          convBackward("conv3x3_64_64_128", cin: 64, cout: 64, size: 128, kernel: 3),
          convBackward("conv3x3_128_128_64", cin: 128, cout: 128, size: 64, kernel: 3),

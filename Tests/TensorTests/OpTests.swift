@@ -119,6 +119,15 @@ final class MovementAndSamplingGradientTests: XCTestCase {
         checkGradients([x, flow], eps: 1e-3, atol: 3e-3) { $0[0].warped(by: $0[1], padding: .zeros) }
     }
 
+    func testWarpByChannelsOfALargerFlowInPlace() {
+        // Channels 2 and 3 of a 4-channel flow, batch 2 (the planes are read in place with the batch stride of 4).
+        let x = randomTensor([2, 3, 10, 19], seed: 81, requiresGrad: false)
+        let flow = Tensor(shape: [2, 4, 10, 19], data: randomTensor([2, 4, 10, 19], seed: 82).data.map { $0 * 3 })
+        XCTAssertEqual(x.warped(byChannelsOf: flow, from: 2).data, x.warped(by: flow.slice(axis: 1, 2..<4)).data)
+        XCTAssertEqual(x.warped(byChannelsOf: flow, from: 0, padding: .zeros).data,
+                       x.warped(by: flow.slice(axis: 1, 0..<2), padding: .zeros).data)
+    }
+
     func testWarpByHand() {
         // Flow of +1 in x reads the right neighbour; at the right edge border padding repeats the last column.
         let x = Tensor(shape: [1, 1, 1, 3], data: [1, 2, 3])
