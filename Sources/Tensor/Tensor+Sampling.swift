@@ -71,15 +71,8 @@ extension Tensor {
     public func warped(by flow: Tensor, padding: Sampling.Padding = .border) -> Tensor {
         precondition(rank == 4 && flow.shape == [shape[0], 2, shape[2], shape[3]], "warp: flow must be [N, 2, H, W]")
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
-        if !tracked && !flow.tracked {
-            // No gradient wanted: one pass, positions computed on the fly (same bytes as the path below).
-            var out = Tensor.outputStorage(count)
-            data.withUnsafeBufferPointer { px in flow.data.withUnsafeBufferPointer { pf in out.withUnsafeMutableBufferPointer { po in
-                Sampling.warp(px.baseAddress!, batch: n, channels: c, h: h, w: w, flow: pf.baseAddress!, padding: padding,
-                              into: po.baseAddress!)
-            } } }
-            return Tensor(shape: shape, data: out)
-        }
+        // No gradient wanted: one pass, positions computed on the fly (same bytes as the path below).
+        if !tracked && !flow.tracked { return warped(byChannelsOf: flow, from: 0, padding: padding) }
         var xs = [Float](repeating: 0, count: n * h * w), ys = xs
         for b in 0..<n { for y in 0..<h { for x in 0..<w {
             let p = y * w + x
