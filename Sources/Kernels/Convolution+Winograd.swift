@@ -6,14 +6,15 @@ import Foundation
 extension Convolution {
     /// Whether `forward` takes the Winograd path: 3×3, stride 1, no dilation, and enough channels and tiles to
     /// amortise the transforms. Measured with `tween bench engine --threads 1` against TWEEN_WINOGRAD=0 (AVX-512):
-    /// 64 ch at 128² 12.1 → 6.8 ms, 128 ch at 64² 10.8 → 8.4 ms; 32 ch at 256² no gain (9.9 against 10.2).
+    /// 64 ch at 128² 12.1 → 6.8 ms, 128 ch at 64² 10.8 → 8.4 ms; 32 ch at 256² no gain (9.9 against 10.2), but
+    /// in RIFE v4.25 at 720p (two threads) the 32-channel block's residual convolutions went 54 → 39 ms per frame.
     public static func usesWinograd(_ g: ConvGeometry) -> Bool {
         winogradEnabled && g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideX == 1 && g.strideY == 1
             && g.dilationX == 1 && g.dilationY == 1 && g.inPerGroup >= minimumWinogradChannels
             && g.outPerGroup >= minimumWinogradChannels && ((g.outHeight + 3) / 4) * ((g.outWidth + 3) / 4) >= minimumWinogradTiles
     }
     /// Lowered by the tests to exercise the path on small inputs.
-    nonisolated(unsafe) static var minimumWinogradChannels = 48
+    nonisolated(unsafe) static var minimumWinogradChannels = 32
     nonisolated(unsafe) static var minimumWinogradTiles = 256
     /// TWEEN_WINOGRAD=0 turns the path off (for comparisons).
     nonisolated(unsafe) public static var winogradEnabled = ProcessInfo.processInfo.environment["TWEEN_WINOGRAD"] != "0"
@@ -263,6 +264,27 @@ extension Convolution {
         packed.withUnsafeBufferPointer {
             forward(input: x, batch: batch, packedWeights: $0.baseAddress!, bias: bias, output: y, geometry: g,
                     activation: activation, pool: pool)
+        }
+    }
+
+    /// Whether `forward(planes:…)` can convolve channels that lie in separate planes: the implicit-im2col path,
+    /// one group.
+    public static func takesSeparatePlanes(_ g: ConvGeometry) -> Bool {
+        g.groups == 1 && !usesWinograd(g) && !usesDirectPath(g)
+    }
+
+    /// The convolution of one image whose input channel c is the plane at `planes[c]` (the channel concatenation
+    /// of several tensors, never copied into one block): im2col packs straight from each plane. Same bytes as
+    /// `forward` on the concatenation. Needs `takesSeparatePlanes(g)`.
+    public static func forward(planes: UnsafePointer<UnsafePointer<Float>>, weights w: UnsafePointer<Float>,
+                               bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, geometry g: ConvGeometry,
+                               activation: Activation = .none, pool: ThreadPool = .shared) {
+        precondition(takesSeparatePlanes(g), "convolution: separate input planes need the im2col path")
+        let packed = packWeights(w, g)
+        packed.withUnsafeBufferPointer { a in
+            GEMM.multiply(m: g.outChannels, n: g.outHeight * g.outWidth, k: g.depth, packedA: a.baseAddress!,
+                          b: ConvInputPanels(input: planes[0], g: g, planes: planes), c: y, ldc: g.outHeight * g.outWidth,
+                          bias: bias, activation: activation, pool: pool)
         }
     }
 }

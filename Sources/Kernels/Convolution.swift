@@ -49,6 +49,8 @@ public struct ConvGeometry: Sendable, Equatable {
 struct ConvInputPanels: PanelSource {
     let input: UnsafePointer<Float>     // first channel of the group
     let g: ConvGeometry
+    /// One plane pointer per input channel, when the channels are not one block (a concatenation never built).
+    var planes: UnsafePointer<UnsafePointer<Float>>? = nil
 
     @inline(__always)
     func pack(k0: Int, kc: Int, n0: Int, nr: Int, into dst: UnsafeMutablePointer<Float>) {
@@ -69,7 +71,7 @@ struct ConvInputPanels: PanelSource {
         var ky = rem / kw, kx = rem % kw
         for kk in 0..<kc {
             let d = dst + kk * width
-            let channel = input + c * plane
+            let channel = planes?[c] ?? input + c * plane
             for run in runs {
                 let iy = run.oy * g.strideY - g.padTop + ky * g.dilationY
                 let ix0 = run.ox0 * g.strideX - g.padLeft + kx * g.dilationX

@@ -48,6 +48,64 @@ public enum Resize {
         }
     }
 
+    /// One axis of a linear resampler as taps: output d = Σₜ weight[d·taps + t] · input[first[d] + t].
+    public struct Taps {
+        public let first: [Int], taps: Int, weight: [Float]
+    }
+
+    /// The taps of resizing n → k → m along one axis (two bilinear or nearest steps composed), computed in double
+    /// precision from the same per-step weights as `axis`.
+    public static func composedTaps(input n: Int, via k: Int, output m: Int, mode: Mode) -> Taps {
+        let a = axis(input: n, output: k, mode: mode), b = axis(input: k, output: m, mode: mode)
+        var rows: [[Int: Double]] = []
+        for d in 0..<m {
+            var row: [Int: Double] = [:]
+            for (mid, wm) in [(b.i0[d], 1 - Double(b.w1[d])), (b.i1[d], Double(b.w1[d]))] {
+                row[a.i0[mid], default: 0] += wm * (1 - Double(a.w1[mid]))
+                row[a.i1[mid], default: 0] += wm * Double(a.w1[mid])
+            }
+            rows.append(row)
+        }
+        let taps = min(n, rows.map { $0.keys.max()! - $0.keys.min()! + 1 }.max() ?? 1)
+        var first = [Int](repeating: 0, count: m), weight = [Float](repeating: 0, count: m * taps)
+        for (d, row) in rows.enumerated() {
+            first[d] = min(row.keys.min()!, n - taps)
+            for (i, v) in row { weight[d * taps + i - first[d]] = Float(v) }
+        }
+        return Taps(first: first, taps: taps, weight: weight)
+    }
+
+    /// Resizes `planes` planes of h×w into oh×ow as if through an intermediate size vh×vw (resize to it, then
+    /// from it) in one separable pass, without the intermediate: how RIFE v4's blocks hand their low-resolution
+    /// outputs to the next block, which the reference upsamples to full resolution and downsamples again.
+    /// Equal to the two resizes up to rounding (the composed weights are exact, the two steps round twice).
+    public static func forward(_ x: UnsafePointer<Float>, planes: Int, h: Int, w: Int, into y: UnsafeMutablePointer<Float>,
+                               oh: Int, ow: Int, via vh: Int, _ vw: Int, mode: Mode, pool: ThreadPool = .shared) {
+        let ty = composedTaps(input: h, via: vh, output: oh, mode: mode), tx = composedTaps(input: w, via: vw, output: ow, mode: mode)
+        let (xa, ya) = (Int(bitPattern: x), Int(bitPattern: y))
+        pool.parallelFor(planes) { p in
+            let src = UnsafePointer<Float>(bitPattern: xa)! + p * h * w
+            let dst = UnsafeMutablePointer<Float>(bitPattern: ya)! + p * oh * ow
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: w) { rowBuffer in
+                let row = rowBuffer.baseAddress!
+                for r in 0..<oh {
+                    // Vertical taps into one input-width row, then horizontal taps from it.
+                    row.update(repeating: 0, count: w)
+                    for t in 0..<ty.taps {
+                        let wt = ty.weight[r * ty.taps + t], line = src + (ty.first[r] + t) * w
+                        if wt != 0 { for j in 0..<w { row[j] += wt * line[j] } }
+                    }
+                    let out = dst + r * ow
+                    for c in 0..<ow {
+                        var v: Float = 0
+                        for t in 0..<tx.taps { v += tx.weight[c * tx.taps + t] * row[tx.first[c] + t] }
+                        out[c] = v
+                    }
+                }
+            }
+        }
+    }
+
     /// The adjoint: adds each output gradient back onto the input samples it was made from (dx overwritten).
     public static func backward(_ dy: UnsafePointer<Float>, planes: Int, oh: Int, ow: Int, into dx: UnsafeMutablePointer<Float>,
                                 h: Int, w: Int, mode: Mode, pool: ThreadPool = .shared) {

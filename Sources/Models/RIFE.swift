@@ -43,7 +43,7 @@ public final class IFNetHDv3: Layer {
             let sh = Int(Float(h) / scale), sw = Int(Float(w) / scale)
             let down = parts.map { scale == 1 ? $0 : $0.resized(height: sh, width: sw, mode: .bilinear(alignCorners: false)) }
             let flowDown = scale == 1 ? flow : flow.resized(height: sh, width: sw, mode: .bilinear(alignCorners: false)) * (1 / scale)
-            var feat = conv0(Tensor.concat(down + [flowDown]))
+            var feat = conv0(concatenationOf: down + [flowDown])   // read in place, never concatenated
             for block in convblock { feat = block(feat) + feat }
             var f = conv1(feat), m = conv2(feat)
             if scale != 1 {

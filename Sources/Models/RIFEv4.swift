@@ -49,17 +49,20 @@ public final class IFNetV4: Layer {
 
         /// `parts` are the input's channel groups at full resolution: each is resized on its own (resizing works
         /// per channel, so this equals resizing their concatenation) and concatenated at the block's resolution.
-        func callAsFunction(_ parts: [Tensor], flow: Tensor?, scale: Float) -> (flow: Tensor, mask: Tensor, feat: Tensor) {
+        /// `carried` (the previous block's mask and features) come at that block's resolution: the reference
+        /// resizes them to full resolution and back down here, which is done in one step.
+        /// Returns the flow update at full resolution, the mask and features at this block's.
+        func callAsFunction(_ parts: [Tensor], carried: [Tensor] = [], flow: Tensor?, scale: Float) -> (flow: Tensor, mask: Tensor, feat: Tensor) {
             let (h, w) = (parts[0].shape[2], parts[0].shape[3]), sh = Int(Float(h) / scale), sw = Int(Float(w) / scale)
-            var resized = parts.map { $0.resized(height: sh, width: sw, mode: .bilinear(alignCorners: false)) }
-            if let flow { resized.append(flow.resized(height: sh, width: sw, mode: .bilinear(alignCorners: false)) * (1 / scale)) }
-            let input = Tensor.concat(resized)
-            let tmp = lastconv(convblock(conv0(input)))
-            // Split before resizing to full resolution (per channel, so the same as splitting after).
-            func part(_ r: Range<Int>) -> Tensor {
-                tmp.slice(axis: 1, r).resized(height: h, width: w, mode: .bilinear(alignCorners: false))
-            }
-            return (part(0..<4) * scale, part(4..<5), part(5..<13))
+            let bilinear = Resize.Mode.bilinear(alignCorners: false)
+            var resized = parts.map { $0.resized(height: sh, width: sw, mode: bilinear) }
+            resized += carried.map { $0.resized(height: sh, width: sw, via: h, w, mode: bilinear) }
+            if let flow { resized.append(flow.resized(height: sh, width: sw, mode: bilinear) * (1 / scale)) }
+            // The first convolution reads the parts in place: no full-resolution concatenation in the last block.
+            let tmp = lastconv(convblock(conv0(concatenationOf: resized)))
+            // Split before resizing (per channel, so the same as splitting after).
+            let flowUpdate = tmp.slice(axis: 1, 0..<4).resized(height: h, width: w, mode: bilinear) * scale
+            return (flowUpdate, tmp.slice(axis: 1, 4..<5), tmp.slice(axis: 1, 5..<13))
         }
     }
 
@@ -86,13 +89,13 @@ public final class IFNetV4: Layer {
         let (n, h, w) = (img0.shape[0], img0.shape[2], img0.shape[3])
         let timestep = Tensor(repeating: t, shape: [n, 1, h, w])
         let f0 = encode(img0), f1 = encode(img1)
-        var flow: Tensor? = nil, mask = Tensor(zeros: [n, 1, h, w]), feat = Tensor(zeros: [n, 8, h, w])
+        var flow: Tensor? = nil, mask = Tensor(zeros: [n, 1, h, w]), feat = Tensor(zeros: [n, 8, h, w])   // at the last block's resolution
         var warped0 = img0, warped1 = img1
         for (i, block) in blocks.enumerated() {
             let s = Float(16 >> i) / scale
             if let current = flow {
                 let wf0 = f0.warped(byChannelsOf: current, from: 0), wf1 = f1.warped(byChannelsOf: current, from: 2)
-                let out = block([warped0, warped1, wf0, wf1, timestep, mask, feat], flow: current, scale: s)
+                let out = block([warped0, warped1, wf0, wf1, timestep], carried: [mask, feat], flow: current, scale: s)
                 flow = current + out.flow; mask = out.mask; feat = out.feat
             } else {
                 let out = block([img0, img1, f0, f1, timestep], flow: nil, scale: s)
@@ -101,7 +104,7 @@ public final class IFNetV4: Layer {
             warped0 = img0.warped(byChannelsOf: flow!, from: 0)
             warped1 = img1.warped(byChannelsOf: flow!, from: 2)
         }
-        let m = mask.sigmoid()
+        let m = mask.resized(height: h, width: w, mode: .bilinear(alignCorners: false)).sigmoid()
         return (warped0 * m + warped1 * (m * -1 + 1), flow!, m)
     }
 }

@@ -101,6 +101,22 @@ public final class Conv2d: Layer {
         x.conv2d(weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
                  paddingMode: paddingMode, prelu: slopes)
     }
+
+    /// The geometry of this layer on an input of `channels` × `height` × `width`.
+    func geometry(channels: Int, height: Int, width: Int) -> ConvGeometry {
+        ConvGeometry(inChannels: channels, outChannels: weight.shape[0], inHeight: height, inWidth: width,
+                     kernel: weight.shape[2], stride: stride, pad: padding, dilation: dilation, groups: groups,
+                     padding: paddingMode)
+    }
+
+    /// The convolution of the channel concatenation of `parts` (read in place where it can be), then `activation`
+    /// or a PReLU with `slopes`.
+    public func callAsFunction(concatenationOf parts: [Tensor], then activation: Activation = .none,
+                               thenPReLU slopes: Tensor? = nil) -> Tensor {
+        let g = geometry(channels: parts.map { $0.shape[1] }.reduce(0, +), height: parts[0].shape[2], width: parts[0].shape[3])
+        if let slopes { return Tensor.conv2d(concatenationOf: parts, weight, bias: bias, geometry: g, prelu: slopes) }
+        return Tensor.conv2d(concatenationOf: parts, weight, bias: bias, geometry: g, activation: activation)
+    }
 }
 
 public final class ConvTranspose2d: Layer {
@@ -156,6 +172,26 @@ public final class Sequential: Layer {
             }
         }
         return x
+    }
+
+    /// The layers on the channel concatenation of `parts`: a leading convolution (possibly inside nested
+    /// Sequentials, with its activation) reads the parts in place; see `Conv2d.callAsFunction(concatenationOf:)`.
+    public func callAsFunction(concatenationOf parts: [Tensor]) -> Tensor {
+        var x: Tensor, rest: ArraySlice<Layer>
+        if let inner = layers.first as? Sequential {
+            x = inner(concatenationOf: parts); rest = layers.dropFirst()
+        } else if let conv = layers.first as? Conv2d {
+            if layers.count > 1, let a = (layers[1] as? Function)?.activation {
+                x = conv(concatenationOf: parts, then: a); rest = layers.dropFirst(2)
+            } else if layers.count > 1, let prelu = layers[1] as? PReLU {
+                x = conv(concatenationOf: parts, thenPReLU: prelu.weight); rest = layers.dropFirst(2)
+            } else {
+                x = conv(concatenationOf: parts); rest = layers.dropFirst()
+            }
+        } else {
+            return self(Tensor.concat(parts))
+        }
+        return rest.isEmpty ? x : Sequential(Array(rest))(x)
     }
 }
 

@@ -84,3 +84,59 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// conv2d of the channel concatenation of `parts` (NCHW, batch 1, same height and width), then `activation`.
+    /// Without gradients, and where the geometry takes the im2col path, the convolution reads each part in place,
+    /// so a wide concatenation (RIFE's full-resolution block inputs) is never written out; otherwise it is built.
+    /// Both give the same bytes.
+    public static func conv2d(concatenationOf parts: [Tensor], _ weight: Tensor, bias: Tensor?, geometry g: ConvGeometry,
+                              activation: Activation = .none) -> Tensor {
+        let first = parts[0]
+        precondition(parts.allSatisfy { $0.rank == 4 && $0.shape[0] == first.shape[0] && $0.shape[2...] == first.shape[2...] },
+                     "conv2d: parts \(parts.map(\.shape)) differ off the channel axis")
+        let tracked = parts.contains { $0.tracked } || weight.tracked || (bias?.tracked ?? false)
+        guard !tracked, first.shape[0] == 1, Convolution.takesSeparatePlanes(g) else {
+            return concat(parts).conv2d(weight, bias: bias, geometry: g, activation: activation)
+        }
+        precondition(parts.map { $0.shape[1] }.reduce(0, +) == g.inChannels && first.shape[2] == g.inHeight
+                     && first.shape[3] == g.inWidth && weight.shape == [g.outChannels, g.inChannels, g.kernelHeight, g.kernelWidth],
+                     "conv2d: parts \(parts.map(\.shape)) and weights \(weight.shape) do not match")
+        var out = outputStorage(g.outChannels * g.outHeight * g.outWidth)
+        let plane = g.inHeight * g.inWidth
+        // Each part's storage stays pinned while its planes are read.
+        func withPlanes(_ i: Int, _ planes: inout [UnsafePointer<Float>], _ body: ([UnsafePointer<Float>]) -> Void) {
+            if i == parts.count { return body(planes) }
+            parts[i].data.withUnsafeBufferPointer { p in
+                for c in 0..<parts[i].shape[1] { planes.append(p.baseAddress! + c * plane) }
+                withPlanes(i + 1, &planes, body)
+            }
+        }
+        var planes: [UnsafePointer<Float>] = []
+        withPlanes(0, &planes) { planes in
+            planes.withUnsafeBufferPointer { pp in weight.data.withUnsafeBufferPointer { pw in out.withUnsafeMutableBufferPointer { po in
+                if let bias {
+                    bias.data.withUnsafeBufferPointer { pb in
+                        Convolution.forward(planes: pp.baseAddress!, weights: pw.baseAddress!, bias: pb.baseAddress!,
+                                            output: po.baseAddress!, geometry: g, activation: activation)
+                    }
+                } else {
+                    Convolution.forward(planes: pp.baseAddress!, weights: pw.baseAddress!, bias: nil, output: po.baseAddress!,
+                                        geometry: g, activation: activation)
+                }
+            } } }
+        }
+        return Tensor(shape: [1, g.outChannels, g.outHeight, g.outWidth], data: out)
+    }
+
+    /// The same, followed by a PReLU with `slopes` (fused in inference).
+    public static func conv2d(concatenationOf parts: [Tensor], _ weight: Tensor, bias: Tensor?, geometry g: ConvGeometry,
+                              prelu slopes: Tensor) -> Tensor {
+        if slopes.tracked || parts.contains(where: { $0.tracked }) || weight.tracked || (bias?.tracked ?? false) {
+            return concat(parts).conv2d(weight, bias: bias, geometry: g, prelu: slopes)
+        }
+        return slopes.data.withUnsafeBufferPointer {
+            conv2d(concatenationOf: parts, weight, bias: bias, geometry: g, activation: .prelu($0.baseAddress!))
+        }
+    }
+}

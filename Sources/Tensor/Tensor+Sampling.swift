@@ -20,6 +20,20 @@ extension Tensor {
         }
     }
 
+    /// The same as resizing to (viaHeight, viaWidth) and then to (height, width), in one pass without the
+    /// intermediate when no gradient is recorded (equal up to rounding; see `Resize.forward(…via:…)`).
+    public func resized(height oh: Int, width ow: Int, via vh: Int, _ vw: Int, mode: Resize.Mode) -> Tensor {
+        precondition(rank == 4)
+        if tracked { return resized(height: vh, width: vw, mode: mode).resized(height: oh, width: ow, mode: mode) }
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        if (vh == h && vw == w) || (vh == oh && vw == ow) { return resized(height: oh, width: ow, mode: mode) }
+        var out = Tensor.outputStorage(n * c * oh * ow)
+        data.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
+            Resize.forward(px.baseAddress!, planes: n * c, h: h, w: w, into: po.baseAddress!, oh: oh, ow: ow, via: vh, vw, mode: mode)
+        } }
+        return Tensor(shape: [n, c, oh, ow], data: out)
+    }
+
     /// Samples an NCHW tensor at pixel positions xs, ys ([N][points] each, in one tensor [N, 2, points...]).
     /// `positions` is the tensor the positions were computed from; `positionGrad` maps the positions' gradient
     /// onto it.

@@ -94,6 +94,42 @@ final class OpTests: XCTestCase {
         checkGradients([x, w, slopes], eps: 1e-4, atol: 5e-3) { $0[0].conv2d($0[1], padding: 1, prelu: $0[2]) }
     }
 
+    func testConvolutionOfPartsSameBytesAsOfTheirConcatenation() {
+        // Strided (the im2col path, read in place) and stride-1 (direct: concatenated first); with PReLU.
+        let parts = [randomTensor([1, 3, 9, 50], seed: 70, requiresGrad: false), randomTensor([1, 1, 9, 50], seed: 71, requiresGrad: false),
+                     randomTensor([1, 4, 9, 50], seed: 72, requiresGrad: false)]
+        let w = randomTensor([6, 8, 3, 3], seed: 73, requiresGrad: false), b = randomTensor([6], seed: 74, requiresGrad: false)
+        let slopes = randomTensor([6], seed: 75, requiresGrad: false)
+        for stride in [2, 1] {
+            let g = ConvGeometry(inChannels: 8, outChannels: 6, inHeight: 9, inWidth: 50, kernel: 3, stride: stride, pad: 1)
+            XCTAssertEqual(Convolution.takesSeparatePlanes(g), stride == 2)
+            let expected = Tensor.concat(parts).conv2d(w, bias: b, geometry: g, activation: .leakyReLU(0.2))
+            let fromParts = Tensor.inferenceMode { Tensor.conv2d(concatenationOf: parts, w, bias: b, geometry: g, activation: .leakyReLU(0.2)) }
+            XCTAssertEqual(fromParts.data, expected.data, "stride \(stride)")
+            let withPReLU = Tensor.inferenceMode { Tensor.conv2d(concatenationOf: parts, w, bias: b, geometry: g, prelu: slopes) }
+            XCTAssertEqual(withPReLU.data, Tensor.concat(parts).conv2d(w, bias: b, geometry: g).prelu(slopes).data, "stride \(stride)")
+        }
+        // Recorded: the concatenation, with gradients flowing to every part.
+        let tracked = [randomTensor([1, 2, 5, 6], seed: 76), randomTensor([1, 1, 5, 6], seed: 77)]
+        let g = ConvGeometry(inChannels: 3, outChannels: 2, inHeight: 5, inWidth: 6, kernel: 3, stride: 2, pad: 1)
+        let w2 = randomTensor([2, 3, 3, 3], seed: 78)
+        checkGradients(tracked + [w2]) { Tensor.conv2d(concatenationOf: Array($0[0..<2]), $0[2], bias: nil, geometry: g) }
+    }
+
+    func testResizeViaAnIntermediateSizeMatchesTwoResizes() {
+        // RIFE v4's hand-over: up to full resolution, down to the next block's (and plain upsampling, odd sizes).
+        let x = randomTensor([1, 3, 6, 10], seed: 80, requiresGrad: false)
+        for (via, out) in [((96, 160), (12, 20)), ((48, 80), (24, 40)), ((13, 17), (7, 30)), ((24, 40), (24, 40))] {
+            for mode in [Resize.Mode.bilinear(alignCorners: false), .bilinear(alignCorners: true)] {
+                let twoSteps = x.resized(height: via.0, width: via.1, mode: mode).resized(height: out.0, width: out.1, mode: mode)
+                let oneStep = Tensor.inferenceMode { x.resized(height: out.0, width: out.1, via: via.0, via.1, mode: mode) }
+                XCTAssertEqual(oneStep.shape, twoSteps.shape)
+                // Tolerance: the composed weights are exact and the two steps round twice; values are O(1).
+                for (a, b) in zip(oneStep.data, twoSteps.data) { XCTAssertEqual(a, b, accuracy: 1e-5, "\(via) → \(out) \(mode)") }
+            }
+        }
+    }
+
     func testInferenceModeRecordsNothing() {
         let x = randomTensor([1, 2, 4, 4], seed: 1), w = randomTensor([2, 2, 3, 3], seed: 2)
         let y = Tensor.inferenceMode { x.conv2d(w, padding: 1).relu() }
