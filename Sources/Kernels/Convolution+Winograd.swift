@@ -267,21 +267,26 @@ extension Convolution {
         }
     }
 
-    /// Whether `forward(planes:…)` can convolve channels that lie in separate planes: the implicit-im2col path,
-    /// one group.
+    /// Whether `forward(planes:…)` can convolve channels that lie in separate planes: the direct and
+    /// implicit-im2col paths, one group.
     public static func takesSeparatePlanes(_ g: ConvGeometry) -> Bool {
-        g.groups == 1 && !usesWinograd(g) && !usesDirectPath(g)
+        g.groups == 1 && !usesWinograd(g)
     }
 
     /// The convolution of one image whose input channel c is the plane at `planes[c]` (the channel concatenation
-    /// of several tensors, never copied into one block): im2col packs straight from each plane. Same bytes as
+    /// of several tensors, never copied into one block): the direct path pads straight from each plane, im2col
+    /// packs straight from each. Same bytes as
     /// `forward` on the concatenation. Needs `takesSeparatePlanes(g)`.
     public static func forward(planes: UnsafePointer<UnsafePointer<Float>>, weights w: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>, geometry g: ConvGeometry,
                                activation: Activation = .none, pool: ThreadPool = .shared) {
-        precondition(takesSeparatePlanes(g), "convolution: separate input planes need the im2col path")
+        precondition(takesSeparatePlanes(g), "convolution: separate input planes need the direct or im2col path")
         let packed = packWeights(w, g)
         packed.withUnsafeBufferPointer { a in
+            if usesDirectPath(g) {
+                return forwardDirect(input: planes[0], planes: planes, batch: 1, packedWeights: a.baseAddress!, bias: bias,
+                                     output: y, geometry: g, activation: activation, pool: pool)
+            }
             GEMM.multiply(m: g.outChannels, n: g.outHeight * g.outWidth, k: g.depth, packedA: a.baseAddress!,
                           b: ConvInputPanels(input: planes[0], g: g, planes: planes), c: y, ldc: g.outHeight * g.outWidth,
                           bias: bias, activation: activation, pool: pool)

@@ -86,12 +86,28 @@ public enum Sampling {
                 var offsets = SIMD8<Int>()   // lane by lane: the generic vector conversion is slow
                 for j in 0..<8 { offsets[j] = Int(fy0[j]) * w + Int(fx0[j]) }
                 var s = src, out = dst + col
-                for _ in 0..<channels {
-                    var v00 = Vec8(), v01 = Vec8(), v10 = Vec8(), v11 = Vec8()
-                    for j in 0..<8 {
-                        let p = s + offsets[j]
-                        v00[j] = p[0]; v01[j] = p[1]; v10[j] = p[w]; v11[j] = p[w + 1]
+                // Where the flow is smooth, the eight corners are often consecutive pixels of one row: then the
+                // neighbours are four plain vector loads (the same values, so the same bytes).
+                if offsets == SIMD8<Int>(repeating: offsets[0]) &+ SIMD8<Int>(0, 1, 2, 3, 4, 5, 6, 7) {
+                    for _ in 0..<channels {
+                        let p = s + offsets[0]
+                        let v00 = load8(p), v01 = load8(p + 1), v10 = load8(p + w), v11 = load8(p + w + 1)
+                        let top = v00 + wx * (v01 - v00), bottom = v10 + wx * (v11 - v10)
+                        store8(top + wy * (bottom - top), out)
+                        s += plane; out += plane
                     }
+                    col += 8; continue
+                }
+                let below = 4 * w   // bytes from a corner to the one under it
+                for _ in 0..<channels {
+                    // Each pair of horizontal neighbours is one 8-byte load; even and odd lanes split them.
+                    var upper = SIMD8<UInt64>(), lower = SIMD8<UInt64>()
+                    for j in 0..<8 {
+                        let p = UnsafeRawPointer(s + offsets[j])
+                        upper[j] = p.loadUnaligned(as: UInt64.self); lower[j] = (p + below).loadUnaligned(as: UInt64.self)
+                    }
+                    let u = unsafeBitCast(upper, to: SIMD16<Float>.self), l = unsafeBitCast(lower, to: SIMD16<Float>.self)
+                    let v00 = u.evenHalf, v01 = u.oddHalf, v10 = l.evenHalf, v11 = l.oddHalf
                     let top = v00 + wx * (v01 - v00), bottom = v10 + wx * (v11 - v10)
                     store8(top + wy * (bottom - top), out)
                     s += plane; out += plane

@@ -39,6 +39,28 @@ public enum AVX512Tiles {
         }
         acc.store(tile)
     }
+
+    /// `direct` with each column tap at its own offset from the row start (`tapOffsets`, kernelWidth of them):
+    /// the stride-2 layout, where even and odd input columns lie in the two halves of a padded row.
+    @inline(never)
+    public static func direct(channels: Int, planeSize: Int, kernelHeight: Int, kernelWidth: Int, rowStep: Int,
+                              tapOffsets: UnsafePointer<Int>, a: UnsafePointer<Float>, origin: UnsafePointer<Float>,
+                              tile: UnsafeMutablePointer<Float>) {
+        var acc = Tile4x48()
+        var pa = a
+        for ci in 0..<channels {
+            var rowPtr = origin + ci * planeSize
+            for _ in 0..<kernelHeight {
+                for kx in 0..<kernelWidth {
+                    let pb = rowPtr + tapOffsets[kx]
+                    acc.step(pa, load16(pb), load16(pb + 16), load16(pb + 32))
+                    pa += 4
+                }
+                rowPtr += rowStep
+            }
+        }
+        acc.store(tile)
+    }
 }
 
 typealias Vec16 = SIMD16<Float>

@@ -56,12 +56,19 @@ final class ConvolutionTests: XCTestCase {
         cases.append((ConvGeometry(inChannels: 3, outChannels: 4, inHeight: 3, inWidth: 45, kernel: 3), 1))   // no padding
         cases.append((ConvGeometry(inChannels: 40, outChannels: 3, inHeight: 3, inWidth: 41, kernel: 3, pad: 1), 1))  // deep, few outputs
         cases.append((ConvGeometry(inChannels: 6, outChannels: 5, inHeight: 4, inWidth: 9, kernel: 1, groups: 1), 2))  // pointwise GEMM
+        // Stride 2 on the direct path (even and odd columns split in the padded copy): odd and even input widths,
+        // kernels 3 and 4, zero and replicate padding, groups, a partial last tile.
+        cases.append((ConvGeometry(inChannels: 3, outChannels: 6, inHeight: 9, inWidth: 101, kernel: 3, stride: 2, pad: 1), 2))
+        cases.append((ConvGeometry(inChannels: 5, outChannels: 4, inHeight: 8, inWidth: 96, kernel: 3, stride: 2, pad: 1, padding: .replicate), 1))
+        cases.append((ConvGeometry(inChannels: 4, outChannels: 6, inHeight: 7, inWidth: 130, kernel: 4, stride: 2, pad: 1, groups: 2), 1))
         var asym = ConvGeometry(inChannels: 2, outChannels: 2, inHeight: 6, inWidth: 7, kernel: 3)
         asym.kernelWidth = 2; asym.padLeft = 1; asym.padBottom = 2; asym.strideX = 3
         cases.append((asym, 1))
         XCTAssertTrue(Convolution.usesDirectPath(cases[10].0))
         XCTAssertTrue(Convolution.usesDirectPath(cases[14].0))
         XCTAssertFalse(Convolution.usesDirectPath(cases[0].0))
+        XCTAssertFalse(Convolution.usesDirectPath(cases[1].0))   // stride 2, too narrow: im2col
+        for i in 16...18 { XCTAssertTrue(Convolution.usesDirectPath(cases[i].0), "case \(i)") }
         for (i, (g, batch)) in cases.enumerated() {
             let x = randoms(batch * g.inChannels * g.inHeight * g.inWidth, seed: UInt64(i + 1))
             let w = randoms(g.outChannels * g.depth, seed: UInt64(i + 100))

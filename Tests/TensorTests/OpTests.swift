@@ -96,18 +96,20 @@ final class OpTests: XCTestCase {
 
     func testConvolutionOfPartsSameBytesAsOfTheirConcatenation() {
         // Strided (the im2col path, read in place) and stride-1 (direct: concatenated first); with PReLU.
-        let parts = [randomTensor([1, 3, 9, 50], seed: 70, requiresGrad: false), randomTensor([1, 1, 9, 50], seed: 71, requiresGrad: false),
-                     randomTensor([1, 4, 9, 50], seed: 72, requiresGrad: false)]
-        let w = randomTensor([6, 8, 3, 3], seed: 73, requiresGrad: false), b = randomTensor([6], seed: 74, requiresGrad: false)
-        let slopes = randomTensor([6], seed: 75, requiresGrad: false)
-        for stride in [2, 1] {
-            let g = ConvGeometry(inChannels: 8, outChannels: 6, inHeight: 9, inWidth: 50, kernel: 3, stride: stride, pad: 1)
-            XCTAssertEqual(Convolution.takesSeparatePlanes(g), stride == 2)
+        // Direct (stride 1 and 2 at width 90) and im2col (stride 2 at width 50) paths, with an activation and with PReLU.
+        for (stride, width) in [(2, 50), (2, 90), (1, 50)] {
+            let parts = [randomTensor([1, 3, 9, width], seed: 70, requiresGrad: false), randomTensor([1, 1, 9, width], seed: 71, requiresGrad: false),
+                         randomTensor([1, 4, 9, width], seed: 72, requiresGrad: false)]
+            let w = randomTensor([6, 8, 3, 3], seed: 73, requiresGrad: false), b = randomTensor([6], seed: 74, requiresGrad: false)
+            let slopes = randomTensor([6], seed: 75, requiresGrad: false)
+            let g = ConvGeometry(inChannels: 8, outChannels: 6, inHeight: 9, inWidth: width, kernel: 3, stride: stride, pad: 1)
+            XCTAssertTrue(Convolution.takesSeparatePlanes(g))
+            XCTAssertEqual(Convolution.usesDirectPath(g), width / stride >= 40)
             let expected = Tensor.concat(parts).conv2d(w, bias: b, geometry: g, activation: .leakyReLU(0.2))
             let fromParts = Tensor.inferenceMode { Tensor.conv2d(concatenationOf: parts, w, bias: b, geometry: g, activation: .leakyReLU(0.2)) }
-            XCTAssertEqual(fromParts.data, expected.data, "stride \(stride)")
+            XCTAssertEqual(fromParts.data, expected.data, "stride \(stride), width \(width)")
             let withPReLU = Tensor.inferenceMode { Tensor.conv2d(concatenationOf: parts, w, bias: b, geometry: g, prelu: slopes) }
-            XCTAssertEqual(withPReLU.data, Tensor.concat(parts).conv2d(w, bias: b, geometry: g).prelu(slopes).data, "stride \(stride)")
+            XCTAssertEqual(withPReLU.data, Tensor.concat(parts).conv2d(w, bias: b, geometry: g).prelu(slopes).data, "stride \(stride), width \(width)")
         }
         // Recorded: the concatenation, with gradients flowing to every part.
         let tracked = [randomTensor([1, 2, 5, 6], seed: 76), randomTensor([1, 1, 5, 6], seed: 77)]
@@ -179,7 +181,7 @@ final class MovementAndSamplingGradientTests: XCTestCase {
         // Sampling.forward at precomputed positions. Flows up to ±6 px reach past the 9×11 border; ±1.5 px on
         // 20×37 leave runs of eight points inside (the vector path).
         for (shape, scale) in [([2, 3, 9, 11], Float(6)), ([1, 4, 20, 37], 1.5)] {
-            let x = randomTensor(shape, seed: 21)
+            let x = randomTensor(shape, seed: 21, requiresGrad: false)   // untracked, or both sides take the tracked path
             let flowShape = [shape[0], 2, shape[2], shape[3]]
             let flow = Tensor(shape: flowShape, data: randomTensor(flowShape, seed: 22).data.map { $0 * scale })
             let tracked = Tensor(shape: flow.shape, data: flow.data, requiresGrad: true)
@@ -188,6 +190,16 @@ final class MovementAndSamplingGradientTests: XCTestCase {
                                "\(shape) \(padding)")
             }
         }
+        // A smooth flow (a shift plus a slow wave) leaves runs of eight consecutive corners, read as plain vector
+        // loads, mixed with runs that are not.
+        let (h, w) = (12, 64)
+        let x = randomTensor([1, 3, h, w], seed: 23, requiresGrad: false)
+        var smooth = [Float](repeating: 0, count: 2 * h * w)
+        for r in 0..<h { for c in 0..<w {
+            smooth[r * w + c] = 2.3 + 0.8 * sin(Float(c) / 7); smooth[h * w + r * w + c] = -1.6 + 0.3 * cos(Float(r + c) / 5)
+        } }
+        let flow = Tensor(shape: [1, 2, h, w], data: smooth)
+        XCTAssertEqual(x.warped(by: flow).data, x.warped(by: Tensor(shape: flow.shape, data: smooth, requiresGrad: true)).data)
     }
 }
 
