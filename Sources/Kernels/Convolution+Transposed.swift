@@ -33,7 +33,8 @@ extension Convolution {
     /// decomposition does not apply (the caller falls back to `backwardInput`).
     public static func transposedForward(input x: UnsafePointer<Float>, batch: Int, weights w: UnsafePointer<Float>,
                                          bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
-                                         geometry g: ConvGeometry, pool: ThreadPool = .shared) -> Bool {
+                                         geometry g: ConvGeometry, activation: Activation = .none,
+                                         pool: ThreadPool = .shared) -> Bool {
         guard let (conv, tap) = transposedAsConvolution(g) else { return false }
         let cin = g.outChannels, cout = g.inChannels, k = g.kernelHeight, s = g.strideY, size = conv.kernelHeight
         let h = conv.inHeight, wd = conv.inWidth
@@ -52,12 +53,16 @@ extension Convolution {
         }
         var biases = [Float](repeating: 0, count: conv.outChannels)
         for channel in 0..<conv.outChannels { biases[channel] = bias?[channel / (s * s)] ?? 0 }
+        // The activation is elementwise, so it goes into the convolution's epilogue, before the shuffle; a PReLU's
+        // slope of output channel o serves its s² phase channels.
+        var slopes: [Float] = []
+        if case .prelu = activation { slopes = (0..<conv.outChannels).map { activation.slope(ofChannel: $0 / (s * s)) } }
         let phases = UnsafeMutablePointer<Float>.allocate(capacity: batch * conv.outChannels * h * wd)
         defer { phases.deallocate() }
-        weights.withUnsafeBufferPointer { pw in biases.withUnsafeBufferPointer { pb in
+        weights.withUnsafeBufferPointer { pw in biases.withUnsafeBufferPointer { pb in slopes.withUnsafeBufferPointer { ps in
             forward(input: x, batch: batch, weights: pw.baseAddress!, bias: pb.baseAddress!, output: phases, geometry: conv,
-                    pool: pool)
-        } }
+                    activation: slopes.isEmpty ? activation : .prelu(ps.baseAddress!), pool: pool)
+        } } }
         // Pixel shuffle: phase (ry, rx) of channel o fills rows ≡ ry, columns ≡ rx.
         PixelShuffle.apply(phases, y, planes: batch * cout, r: s, h: h, w: wd, pool: pool)
         return true

@@ -170,9 +170,14 @@ public enum Activation: Equatable, Sendable {
     public static func prelu(_ slopes: UnsafePointer<Float>) -> Activation { .prelu(slopes: Int(bitPattern: slopes)) }
 
     /// The activation of channel `c` (PReLU becomes that channel's leaky ReLU).
-    @inline(__always) func channel(_ c: Int) -> Activation {
+    @inline(__always) public func channel(_ c: Int) -> Activation {
         if case .prelu(let slopes) = self { return .leakyReLU(UnsafePointer<Float>(bitPattern: slopes)![c]) }
         return self
+    }
+    /// PReLU's slope of channel `c` (nil-free: only for `.prelu`).
+    func slope(ofChannel c: Int) -> Float {
+        guard case .prelu(let slopes) = self else { preconditionFailure("slope(ofChannel:) is for PReLU") }
+        return UnsafePointer<Float>(bitPattern: slopes)![c]
     }
     /// The same activation for the channels from `first` on (a block of rows).
     @inline(__always) func from(_ first: Int) -> Activation {
@@ -188,7 +193,7 @@ public enum Activation: Equatable, Sendable {
         case .prelu: preconditionFailure("PReLU is resolved per channel before it is applied")
         }
     }
-    @inline(__always) func apply(_ v: Float) -> Float {
+    @inline(__always) public func apply(_ v: Float) -> Float {
         switch self {
         case .none: return v
         case .relu: return max(v, 0)

@@ -134,6 +134,11 @@ public final class ConvTranspose2d: Layer {
 
     public var ownTensors: [(String, Tensor)] { [("weight", weight)] + (bias.map { [("bias", $0)] } ?? []) }
     public func callAsFunction(_ x: Tensor) -> Tensor { x.convTranspose2d(weight, bias: bias, stride: stride, padding: padding) }
+
+    /// The transposed convolution followed by a PReLU with `slopes` (fused in inference).
+    public func callAsFunction(_ x: Tensor, thenPReLU slopes: Tensor) -> Tensor {
+        x.convTranspose2d(weight, bias: bias, stride: stride, padding: padding, prelu: slopes)
+    }
 }
 
 /// An activation, pooling or resampling step with no parameters.
@@ -167,6 +172,8 @@ public final class Sequential: Layer {
                 x = conv(x, then: a); i += 2
             } else if let conv = layers[i] as? Conv2d, i + 1 < layers.count, let prelu = layers[i + 1] as? PReLU {
                 x = conv(x, thenPReLU: prelu.weight); i += 2
+            } else if let deconv = layers[i] as? ConvTranspose2d, i + 1 < layers.count, let prelu = layers[i + 1] as? PReLU {
+                x = deconv(x, thenPReLU: prelu.weight); i += 2
             } else {
                 x = layers[i](x); i += 1
             }

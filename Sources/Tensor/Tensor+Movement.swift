@@ -114,9 +114,29 @@ extension Tensor {
         }
     }
 
+    /// The transposed convolution followed by a PReLU with `slopes` (one per output channel): fused into the
+    /// convolution's epilogue in inference where the phase decomposition applies (same bytes as the two steps).
+    public func convTranspose2d(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, prelu slopes: Tensor) -> Tensor {
+        if tracked || weight.tracked || (bias?.tracked ?? false) || slopes.tracked {
+            return convTranspose2d(weight, bias: bias, stride: stride, padding: padding).prelu(slopes)
+        }
+        return slopes.data.withUnsafeBufferPointer {
+            convTranspose2d(weight, bias: bias, stride: stride, padding: padding, activation: .prelu($0.baseAddress!))
+        }
+    }
+
     /// Transposed convolution (PyTorch `conv_transpose2d`): weights [Cin][Cout/groups][kh][kw].
     public func convTranspose2d(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
                                 outputPadding: Int = 0, groups: Int = 1) -> Tensor {
+        convTranspose2d(weight, bias: bias, stride: stride, padding: padding, outputPadding: outputPadding, groups: groups,
+                        activation: .none)
+    }
+
+    /// `activation` is fused (untracked only: the recorded path's backward knows no activation).
+    func convTranspose2d(_ weight: Tensor, bias: Tensor?, stride: Int, padding: Int, outputPadding: Int = 0, groups: Int = 1,
+                         activation: Activation) -> Tensor {
+        precondition(activation == .none || !(tracked || weight.tracked || (bias?.tracked ?? false)),
+                     "conv_transpose2d: a fused activation is for inference")
         precondition(rank == 4 && weight.rank == 4 && shape[1] == weight.shape[0])
         let (n, cin, h, w) = (shape[0], shape[1], shape[2], shape[3])
         let cout = weight.shape[1] * groups, k = weight.shape[2]
@@ -133,7 +153,7 @@ extension Tensor {
             out.withUnsafeMutableBufferPointer { po in
                 Tensor.withOptionalPointer(bias) { pb in
                     Convolution.transposedForward(input: px.baseAddress!, batch: n, weights: pw.baseAddress!, bias: pb,
-                                                  output: po.baseAddress!, geometry: g)
+                                                  output: po.baseAddress!, geometry: g, activation: activation)
                 }
             }
         } }
@@ -146,6 +166,14 @@ extension Tensor {
         if let bias, !phased {
             let plane = oh * ow
             for b in 0..<n { for c in 0..<cout { for i in 0..<plane { out[(b * cout + c) * plane + i] += bias.data[c] } } }
+        }
+        if !phased && activation != .none {
+            // The adjoint path has no epilogue: the activation runs on its own (PReLU per output channel).
+            let plane = oh * ow
+            for b in 0..<n { for c in 0..<cout {
+                let a = activation.channel(c)
+                for i in 0..<plane { out[(b * cout + c) * plane + i] = a.apply(out[(b * cout + c) * plane + i]) }
+            } }
         }
         let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
         return Tensor.result([n, cout, oh, ow], out, inputs: inputs) { [self] gy in

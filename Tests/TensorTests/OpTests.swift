@@ -132,6 +132,22 @@ final class OpTests: XCTestCase {
         }
     }
 
+    func testFusedPReLUAfterTransposedConvolutionSameBytes() {
+        // 4×4 / 2 / 1 (phase-decomposed: PReLU in the convolution's epilogue) and 3×3 / 2 / 1 (not decomposable:
+        // the adjoint path, PReLU applied after it); gradients when recorded.
+        for (k, p) in [(4, 1), (3, 1)] {
+            let x = randomTensor([1, 5, 6, 7], seed: 90, requiresGrad: false), w = randomTensor([5, 3, k, k], seed: 91, requiresGrad: false)
+            let b = randomTensor([3], seed: 92, requiresGrad: false)
+            let slopes = Tensor(shape: [3], data: [0.25, -0.5, 0.1])
+            let expected = x.convTranspose2d(w, bias: b, stride: 2, padding: p).prelu(slopes)
+            let fused = Tensor.inferenceMode { x.convTranspose2d(w, bias: b, stride: 2, padding: p, prelu: slopes) }
+            XCTAssertEqual(fused.data, expected.data, "k \(k)")
+        }
+        let x = randomTensor([1, 2, 3, 4], seed: 93), w = randomTensor([2, 3, 4, 4], seed: 94)
+        let slopes = Tensor(shape: [3], data: [0.25, -0.5, 0.1], requiresGrad: true)
+        checkGradients([x, w, slopes], eps: 1e-4, atol: 5e-3) { $0[0].convTranspose2d($0[1], stride: 2, padding: 1, prelu: $0[2]) }
+    }
+
     func testInferenceModeRecordsNothing() {
         let x = randomTensor([1, 2, 4, 4], seed: 1), w = randomTensor([2, 2, 3, 3], seed: 2)
         let y = Tensor.inferenceMode { x.conv2d(w, padding: 1).relu() }
