@@ -18,8 +18,9 @@ extension Convolution {
         // taps' input rows no longer share L1 (58 against 77).
         // With few output channels (7×7 6 → 32's input gradient has 6; RIFE's last deconvolutions, 3×3 45 → 16 at
         // 368×640: 29 → 22 ms on two threads) packing B costs more than the multiply at any depth, so those go
-        // direct too. Stride 2 (RIFE v4's block inputs, 28 → 16 at 720p): im2col 60 → direct 25 ms per frame.
-        return g.outWidth >= 40 && (g.depth <= 320 || g.outPerGroup <= 16)
+        // direct too. At stride 2 the direct path wins deeper still: RIFE HDv3's 45 → 90 (depth 405) at 720p
+        // took 10% less time in its blocks' first layers.
+        return g.outWidth >= 40 && (g.depth <= (halfStride ? 512 : 320) || g.outPerGroup <= 16)
     }
     nonisolated(unsafe) static var directOverride: Bool? = ProcessInfo.processInfo.environment["TWEEN_CONV_DIRECT"].map { $0 == "1" }
 

@@ -57,13 +57,45 @@ public enum Sampling {
     public static func warp(_ x: UnsafePointer<Float>, batch: Int, channels: Int, h: Int, w: Int,
                             flow: UnsafePointer<Float>, flowBatchStride: Int? = nil, padding: Padding,
                             into y: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
-        let (xa, ya, fa) = (Int(bitPattern: x), Int(bitPattern: y), Int(bitPattern: flow))
+        warp([x], channels: [channels], batch: batch, h: h, w: w, flow: flow, flowBatchStride: flowBatchStride,
+             padding: padding, into: [y], pool: pool)
+    }
+
+    /// `warp` of several tensors by one flow ([batch][channels[i]][h][w] each, into outputs[i]): the corners and
+    /// weights of each point serve all of them (an image and its features, in RIFE v4).
+    public static func warp(_ sources: [UnsafePointer<Float>], channels: [Int], batch: Int, h: Int, w: Int,
+                            flow: UnsafePointer<Float>, flowBatchStride: Int? = nil, padding: Padding,
+                            into outputs: [UnsafeMutablePointer<Float>], pool: ThreadPool = .shared) {
+        precondition(sources.count == channels.count && outputs.count == channels.count)
+        let sourceAddresses = sources.map { Int(bitPattern: $0) }, outputAddresses = outputs.map { Int(bitPattern: $0) }
+        let fa = Int(bitPattern: flow)
         let plane = h * w, flowStride = flowBatchStride ?? 2 * plane
+        let parts = channels.count
         pool.parallelFor(batch * h) { task in
             let n = task / h, row = task % h
-            let src = UnsafePointer<Float>(bitPattern: xa)! + n * channels * plane
-            let dst = UnsafeMutablePointer<Float>(bitPattern: ya)! + n * channels * plane + row * w
             let fx = UnsafePointer<Float>(bitPattern: fa)! + n * flowStride + row * w, fy = fx + plane
+            // Plane-by-plane source and output of this row: the parts' channels one after another.
+            let planes = channels.reduce(0, +)
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: planes) { srcPlanes in
+            withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>.self, capacity: planes) { dstPlanes in
+                var i = 0
+                for part in 0..<parts {
+                    let c = channels[part]
+                    let src = UnsafePointer<Float>(bitPattern: sourceAddresses[part])! + n * c * plane
+                    let dst = UnsafeMutablePointer<Float>(bitPattern: outputAddresses[part])! + n * c * plane + row * w
+                    for ch in 0..<c { srcPlanes[i] = src + ch * plane; dstPlanes[i] = dst + ch * plane; i += 1 }
+                }
+                warpRow(srcPlanes.baseAddress!, dstPlanes.baseAddress!, fx, fy, row: row, w: w, h: h, channels: planes,
+                        padding: padding)
+            } }
+        }
+    }
+
+    /// One row of `warp`: channel c read from the plane at src[c] and written to the row at dst[c].
+    @inline(__always)
+    static func warpRow(_ src: UnsafePointer<UnsafePointer<Float>>, _ dst: UnsafePointer<UnsafeMutablePointer<Float>>,
+                        _ fx: UnsafePointer<Float>, _ fy: UnsafePointer<Float>, row: Int, w: Int, h: Int, channels: Int,
+                        padding: Padding) {
             var col = 0
             // Eight points at a time: positions, corners and weights as vectors (the same operations as
             // `corners`), the four neighbours gathered lane by lane, the blend as vectors.
@@ -85,23 +117,22 @@ public enum Sampling {
                 }
                 var offsets = SIMD8<Int>()   // lane by lane: the generic vector conversion is slow
                 for j in 0..<8 { offsets[j] = Int(fy0[j]) * w + Int(fx0[j]) }
-                var s = src, out = dst + col
                 // Where the flow is smooth, the eight corners are often consecutive pixels of one row: then the
                 // neighbours are four plain vector loads (the same values, so the same bytes).
                 if offsets == SIMD8<Int>(repeating: offsets[0]) &+ SIMD8<Int>(0, 1, 2, 3, 4, 5, 6, 7) {
-                    for _ in 0..<channels {
-                        let p = s + offsets[0]
+                    for c in 0..<channels {
+                        let p = src[c] + offsets[0]
                         let v00 = load8(p), v01 = load8(p + 1), v10 = load8(p + w), v11 = load8(p + w + 1)
                         let top = v00 + wx * (v01 - v00), bottom = v10 + wx * (v11 - v10)
-                        store8(top + wy * (bottom - top), out)
-                        s += plane; out += plane
+                        store8(top + wy * (bottom - top), dst[c] + col)
                     }
                     col += 8; continue
                 }
                 let below = 4 * w   // bytes from a corner to the one under it
-                for _ in 0..<channels {
+                for c in 0..<channels {
                     // Each pair of horizontal neighbours is one 8-byte load; even and odd lanes split them.
                     var upper = SIMD8<UInt64>(), lower = SIMD8<UInt64>()
+                    let s = src[c]
                     for j in 0..<8 {
                         let p = UnsafeRawPointer(s + offsets[j])
                         upper[j] = p.loadUnaligned(as: UInt64.self); lower[j] = (p + below).loadUnaligned(as: UInt64.self)
@@ -109,8 +140,7 @@ public enum Sampling {
                     let u = unsafeBitCast(upper, to: SIMD16<Float>.self), l = unsafeBitCast(lower, to: SIMD16<Float>.self)
                     let v00 = u.evenHalf, v01 = u.oddHalf, v10 = l.evenHalf, v11 = l.oddHalf
                     let top = v00 + wx * (v01 - v00), bottom = v10 + wx * (v11 - v10)
-                    store8(top + wy * (bottom - top), out)
-                    s += plane; out += plane
+                    store8(top + wy * (bottom - top), dst[c] + col)
                 }
                 col += 8
             }
@@ -118,33 +148,30 @@ public enum Sampling {
                 warpPoint(src, dst, fx, fy, row: row, col: col, w: w, h: h, channels: channels, padding: padding)
                 col += 1
             }
-        }
     }
 
-    /// One point of `warp`, all channels.
+    /// One point of `warp`, all channels (planes as in `warpRow`).
     @inline(__always)
-    static func warpPoint(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ fx: UnsafePointer<Float>,
-                          _ fy: UnsafePointer<Float>, row: Int, col: Int, w: Int, h: Int, channels: Int, padding: Padding) {
-        let plane = h * w
+    static func warpPoint(_ src: UnsafePointer<UnsafePointer<Float>>, _ dst: UnsafePointer<UnsafeMutablePointer<Float>>,
+                          _ fx: UnsafePointer<Float>, _ fy: UnsafePointer<Float>, row: Int, col: Int, w: Int, h: Int,
+                          channels: Int, padding: Padding) {
         let c = corners(Float(col) + fx[col], Float(row) + fy[col], w: w, h: h, padding: padding)
         if c.x0 >= 0 && c.x0 + 1 < w && c.y0 >= 0 && c.y0 + 1 < h {
-            var r0 = src + c.y0 * w + c.x0, out = dst + col
-            for _ in 0..<channels {
-                let r1 = r0 + w
+            for ch in 0..<channels {
+                let r0 = src[ch] + c.y0 * w + c.x0, r1 = r0 + w
                 let top = r0[0] + c.fx * (r0[1] - r0[0]), bottom = r1[0] + c.fx * (r1[1] - r1[0])
-                out[0] = top + c.fy * (bottom - top)
-                r0 += plane; out += plane
+                dst[ch][col] = top + c.fy * (bottom - top)
             }
             return
         }
         for ch in 0..<channels {
-            let s = src + ch * plane
+            let s = src[ch]
             @inline(__always) func at(_ yy: Int, _ xx: Int) -> Float {
                 (xx >= 0 && xx < w && yy >= 0 && yy < h) ? s[yy * w + xx] : 0
             }
             let top = at(c.y0, c.x0) + c.fx * (at(c.y0, c.x0 + 1) - at(c.y0, c.x0))
             let bottom = at(c.y0 + 1, c.x0) + c.fx * (at(c.y0 + 1, c.x0 + 1) - at(c.y0 + 1, c.x0))
-            dst[ch * plane + col] = top + c.fy * (bottom - top)
+            dst[ch][col] = top + c.fy * (bottom - top)
         }
     }
 

@@ -93,17 +93,23 @@ public final class IFNetV4: Layer {
         var warped0 = img0, warped1 = img1
         for (i, block) in blocks.enumerated() {
             let s = Float(16 >> i) / scale
+            let out: (flow: Tensor, mask: Tensor, feat: Tensor)
             if let current = flow {
-                let wf0 = f0.warped(byChannelsOf: current, from: 0), wf1 = f1.warped(byChannelsOf: current, from: 2)
-                let out = block([warped0, warped1, wf0, wf1, timestep], carried: [mask, feat], flow: current, scale: s)
-                flow = current + out.flow; mask = out.mask; feat = out.feat
+                // Each frame and its features move by the same flow: warped together (one set of corners).
+                let moved0 = Tensor.warped([img0, f0], byChannelsOf: current, from: 0)
+                let moved1 = Tensor.warped([img1, f1], byChannelsOf: current, from: 2)
+                (warped0, warped1) = (moved0[0], moved1[0])
+                out = block([warped0, warped1, moved0[1], moved1[1], timestep], carried: [mask, feat], flow: current, scale: s)
+                flow = current + out.flow
             } else {
-                let out = block([img0, img1, f0, f1, timestep], flow: nil, scale: s)
-                flow = out.flow; mask = out.mask; feat = out.feat
+                out = block([img0, img1, f0, f1, timestep], flow: nil, scale: s)
+                flow = out.flow
             }
-            warped0 = img0.warped(byChannelsOf: flow!, from: 0)
-            warped1 = img1.warped(byChannelsOf: flow!, from: 2)
+            (mask, feat) = (out.mask, out.feat)
         }
+        // The last flow warps the frames only.
+        warped0 = img0.warped(byChannelsOf: flow!, from: 0)
+        warped1 = img1.warped(byChannelsOf: flow!, from: 2)
         let m = mask.resized(height: h, width: w, mode: .bilinear(alignCorners: false)).sigmoid()
         return (warped0 * m + warped1 * (m * -1 + 1), flow!, m)
     }

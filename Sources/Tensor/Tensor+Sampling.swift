@@ -82,6 +82,35 @@ extension Tensor {
         return Tensor(shape: shape, data: out)
     }
 
+    /// `warped(byChannelsOf:from:)` of several tensors by the same flow channels: without gradients in one pass,
+    /// each point's corners and weights found once for all of them (same bytes as warping each).
+    public static func warped(_ tensors: [Tensor], byChannelsOf flow: Tensor, from first: Int,
+                              padding: Sampling.Padding = .border) -> [Tensor] {
+        if tensors.count < 2 || flow.tracked || tensors.contains(where: { $0.tracked }) {
+            return tensors.map { $0.warped(byChannelsOf: flow, from: first, padding: padding) }
+        }
+        let (n, h, w) = (flow.shape[0], flow.shape[2], flow.shape[3])
+        precondition(tensors.allSatisfy { $0.rank == 4 && $0.shape[0] == n && $0.shape[2] == h && $0.shape[3] == w }
+                     && flow.shape[1] >= first + 2, "warp: flow \(flow.shape) does not fit \(tensors.map(\.shape))")
+        let outs = tensors.map { Tensor(shape: $0.shape, data: Tensor.outputStorage($0.count)) }
+        // Storage stays pinned while the kernel runs: nested scopes, one per tensor.
+        func pinned(_ i: Int, _ sources: [UnsafePointer<Float>], _ outputs: [UnsafeMutablePointer<Float>]) {
+            if i == tensors.count {
+                flow.data.withUnsafeBufferPointer { pf in
+                    Sampling.warp(sources, channels: tensors.map { $0.shape[1] }, batch: n, h: h, w: w,
+                                  flow: pf.baseAddress! + first * h * w, flowBatchStride: flow.shape[1] * h * w,
+                                  padding: padding, into: outputs)
+                }
+                return
+            }
+            tensors[i].data.withUnsafeBufferPointer { px in outs[i].data.withUnsafeMutableBufferPointer { po in
+                pinned(i + 1, sources + [px.baseAddress!], outputs + [po.baseAddress!])
+            } }
+        }
+        pinned(0, [], [])
+        return outs
+    }
+
     public func warped(by flow: Tensor, padding: Sampling.Padding = .border) -> Tensor {
         precondition(rank == 4 && flow.shape == [shape[0], 2, shape[2], shape[3]], "warp: flow must be [N, 2, H, W]")
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])

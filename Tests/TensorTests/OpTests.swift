@@ -216,6 +216,13 @@ final class MovementAndSamplingGradientTests: XCTestCase {
         } }
         let flow = Tensor(shape: [1, 2, h, w], data: smooth)
         XCTAssertEqual(x.warped(by: flow).data, x.warped(by: Tensor(shape: flow.shape, data: smooth, requiresGrad: true)).data)
+        // Several tensors by one flow (one set of corners for all): the same bytes as warping each.
+        let features = randomTensor([1, 4, h, w], seed: 24, requiresGrad: false)
+        for padding in [Sampling.Padding.border, .zeros] {
+            let together = Tensor.warped([x, features], byChannelsOf: flow, from: 0, padding: padding)
+            XCTAssertEqual(together[0].data, x.warped(by: flow, padding: padding).data)
+            XCTAssertEqual(together[1].data, features.warped(by: flow, padding: padding).data)
+        }
     }
 }
 
