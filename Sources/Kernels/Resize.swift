@@ -25,19 +25,31 @@ public enum Resize {
         return Axis(i0: i0, i1: i1, w1: w1)
     }
 
-    /// Resizes `planes` planes of h×w into oh×ow.
+    /// Resizes `planes` planes of h×w into oh×ow; with `base`, writes base + resized · scale instead (RIFE's
+    /// flow refinement: the same operations as the three steps, in one pass).
     public static func forward(_ x: UnsafePointer<Float>, planes: Int, h: Int, w: Int, into y: UnsafeMutablePointer<Float>,
-                               oh: Int, ow: Int, mode: Mode, pool: ThreadPool = .shared) {
+                               oh: Int, ow: Int, mode: Mode, scale: Float = 1, adding base: UnsafePointer<Float>? = nil,
+                               pool: ThreadPool = .shared) {
         let ay = axis(input: h, output: oh, mode: mode), ax = axis(input: w, output: ow, mode: mode)
-        let (xa, ya) = (Int(bitPattern: x), Int(bitPattern: y))
+        let (xa, ya, ba) = (Int(bitPattern: x), Int(bitPattern: y), Int(bitPattern: base))
         pool.parallelFor(planes) { p in
             let src = UnsafePointer<Float>(bitPattern: xa)! + p * h * w
             let dst = UnsafeMutablePointer<Float>(bitPattern: ya)! + p * oh * ow
+            let add = UnsafePointer<Float>(bitPattern: ba).map { $0 + p * oh * ow }
             ay.i0.withUnsafeBufferPointer { y0 in ay.i1.withUnsafeBufferPointer { y1 in ay.w1.withUnsafeBufferPointer { wy in
             ax.i0.withUnsafeBufferPointer { x0 in ax.i1.withUnsafeBufferPointer { x1 in ax.w1.withUnsafeBufferPointer { wx in
                 for r in 0..<oh {
                     let top = src + y0[r] * w, bottom = src + y1[r] * w, b = wy[r], t = 1 - b
                     let out = dst + r * ow
+                    if let add {
+                        let addRow = add + r * ow
+                        for c in 0..<ow {
+                            let l = t * top[x0[c]] + b * bottom[x0[c]]
+                            let rr = t * top[x1[c]] + b * bottom[x1[c]]
+                            out[c] = addRow[c] + (l + wx[c] * (rr - l)) * scale
+                        }
+                        continue
+                    }
                     for c in 0..<ow {
                         let l = t * top[x0[c]] + b * bottom[x0[c]]
                         let rr = t * top[x1[c]] + b * bottom[x1[c]]

@@ -51,7 +51,8 @@ public final class IFNetV4: Layer {
         /// per channel, so this equals resizing their concatenation) and concatenated at the block's resolution.
         /// `carried` (the previous block's mask and features) come at that block's resolution: the reference
         /// resizes them to full resolution and back down here, which is done in one step.
-        /// Returns the flow update at full resolution, the mask and features at this block's.
+        /// Returns the flow update (in full-resolution pixels), the mask and the features, all at this block's
+        /// resolution: the caller brings the flow to full resolution as it adds it.
         func callAsFunction(_ parts: [Tensor], carried: [Tensor] = [], flow: Tensor?, scale: Float) -> (flow: Tensor, mask: Tensor, feat: Tensor) {
             let (h, w) = (parts[0].shape[2], parts[0].shape[3]), sh = Int(Float(h) / scale), sw = Int(Float(w) / scale)
             let bilinear = Resize.Mode.bilinear(alignCorners: false)
@@ -60,9 +61,7 @@ public final class IFNetV4: Layer {
             if let flow { resized.append(flow.resized(height: sh, width: sw, mode: bilinear) * (1 / scale)) }
             // The first convolution reads the parts in place: no full-resolution concatenation in the last block.
             let tmp = lastconv(convblock(conv0(concatenationOf: resized)))
-            // Split before resizing (per channel, so the same as splitting after).
-            let flowUpdate = tmp.slice(axis: 1, 0..<4).resized(height: h, width: w, mode: bilinear) * scale
-            return (flowUpdate, tmp.slice(axis: 1, 4..<5), tmp.slice(axis: 1, 5..<13))
+            return (tmp.slice(axis: 1, 0..<4), tmp.slice(axis: 1, 4..<5), tmp.slice(axis: 1, 5..<13))
         }
     }
 
@@ -100,10 +99,11 @@ public final class IFNetV4: Layer {
                 let moved1 = Tensor.warped([img1, f1], byChannelsOf: current, from: 2)
                 (warped0, warped1) = (moved0[0], moved1[0])
                 out = block([warped0, warped1, moved0[1], moved1[1], timestep], carried: [mask, feat], flow: current, scale: s)
-                flow = current + out.flow
+                // current + update resized to full resolution · s, in one pass.
+                flow = current.addingResized(out.flow, scale: s, mode: .bilinear(alignCorners: false))
             } else {
                 out = block([img0, img1, f0, f1, timestep], flow: nil, scale: s)
-                flow = out.flow
+                flow = out.flow.resized(height: h, width: w, mode: .bilinear(alignCorners: false)) * s
             }
             (mask, feat) = (out.mask, out.feat)
         }

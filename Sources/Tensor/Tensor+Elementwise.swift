@@ -64,6 +64,23 @@ extension Tensor {
             } } }
             return (a.shape, out)
         }
+        // One plane per image against all of the other's channels ([N, 1, H, W] with [N, C, H, W], either side):
+        // a run of the kernel per channel plane (blending by a mask).
+        if a.rank == 4 && b.rank == 4 && a.shape[0] == b.shape[0] && a.shape[2...] == b.shape[2...]
+            && (a.shape[1] == 1) != (b.shape[1] == 1) {
+            let (n, c, plane) = (a.shape[0], max(a.shape[1], b.shape[1]), a.shape[2] * a.shape[3])
+            let shape = [n, c, a.shape[2], a.shape[3]]
+            var out = outputStorage(n * c * plane)
+            a.data.withUnsafeBufferPointer { pa in b.data.withUnsafeBufferPointer { pb in out.withUnsafeMutableBufferPointer { po in
+                for image in 0..<n { for channel in 0..<c {
+                    let offA = a.shape[1] == 1 ? image * plane : (image * c + channel) * plane
+                    let offB = b.shape[1] == 1 ? image * plane : (image * c + channel) * plane
+                    Elementwise.binary(op, pa.baseAddress! + offA, pb.baseAddress! + offB,
+                                       po.baseAddress! + (image * c + channel) * plane, count: plane)
+                } }
+            } } }
+            return (shape, out)
+        }
         return binary(a, b, f)
     }
 

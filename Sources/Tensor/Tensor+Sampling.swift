@@ -20,6 +20,20 @@ extension Tensor {
         }
     }
 
+    /// self + update resized to self's size × scale, in one pass when no gradient is recorded (same bytes as the
+    /// three operations): RIFE adds each block's low-resolution flow update to the full-resolution flow so.
+    public func addingResized(_ update: Tensor, scale: Float, mode: Resize.Mode) -> Tensor {
+        precondition(rank == 4 && update.rank == 4 && update.shape[0...1] == shape[0...1])
+        let (n, c, oh, ow) = (shape[0], shape[1], shape[2], shape[3]), (h, w) = (update.shape[2], update.shape[3])
+        if tracked || update.tracked || (h == oh && w == ow) { return self + update.resized(height: oh, width: ow, mode: mode) * scale }
+        var out = Tensor.outputStorage(count)
+        update.data.withUnsafeBufferPointer { pu in data.withUnsafeBufferPointer { pb in out.withUnsafeMutableBufferPointer { po in
+            Resize.forward(pu.baseAddress!, planes: n * c, h: h, w: w, into: po.baseAddress!, oh: oh, ow: ow, mode: mode,
+                           scale: scale, adding: pb.baseAddress!)
+        } } }
+        return Tensor(shape: shape, data: out)
+    }
+
     /// The same as resizing to (viaHeight, viaWidth) and then to (height, width), in one pass without the
     /// intermediate when no gradient is recorded (equal up to rounding; see `Resize.forward(…via:…)`).
     public func resized(height oh: Int, width ow: Int, via vh: Int, _ vw: Int, mode: Resize.Mode) -> Tensor {

@@ -16,6 +16,18 @@ final class OpTests: XCTestCase {
         XCTAssertEqual(bb.grad?.data, [2, 2, 2])
     }
 
+    func testPerPixelOperandSameBytesAsGeneralBroadcasting() {
+        // [N, 1, H, W] against [N, C, H, W] (a mask over every channel), on either side, every op.
+        let a = randomTensor([2, 3, 4, 5], seed: 5, requiresGrad: false), m = randomTensor([2, 1, 4, 5], seed: 6, requiresGrad: false)
+        let ops: [(Elementwise.Binary, (Float, Float) -> Float)] = [(.add, +), (.subtract, -), (.multiply, *), (.divide, /)]
+        for (op, f) in ops {
+            XCTAssertEqual(Tensor.binary(a, m, op, f).data, Tensor.binary(a, m, f).data, "\(op)")
+            XCTAssertEqual(Tensor.binary(m, a, op, f).data, Tensor.binary(m, a, f).data, "\(op) mirrored")
+            XCTAssertEqual(Tensor.binary(m, a, op, f).shape, [2, 3, 4, 5])
+        }
+        checkGradients([randomTensor([2, 3, 4, 5], seed: 7), randomTensor([2, 1, 4, 5], seed: 8)]) { $0[0] * $0[1] - $0[1] }
+    }
+
     func testElementwiseGradients() {
         let a = randomTensor([2, 3, 4], seed: 1), b = randomTensor([3, 1], seed: 2)
         checkGradients([a, b]) { $0[0] + $0[1] }
@@ -116,6 +128,13 @@ final class OpTests: XCTestCase {
         let g = ConvGeometry(inChannels: 3, outChannels: 2, inHeight: 5, inWidth: 6, kernel: 3, stride: 2, pad: 1)
         let w2 = randomTensor([2, 3, 3, 3], seed: 78)
         checkGradients(tracked + [w2]) { Tensor.conv2d(concatenationOf: Array($0[0..<2]), $0[2], bias: nil, geometry: g) }
+    }
+
+    func testAddingResizedSameBytesAsThreeSteps() {
+        let base = randomTensor([1, 4, 12, 20], seed: 81, requiresGrad: false), update = randomTensor([1, 4, 3, 5], seed: 82, requiresGrad: false)
+        let mode = Resize.Mode.bilinear(alignCorners: false)
+        let expected = base + update.resized(height: 12, width: 20, mode: mode) * 4
+        XCTAssertEqual(Tensor.inferenceMode { base.addingResized(update, scale: 4, mode: mode) }.data, expected.data)
     }
 
     func testResizeViaAnIntermediateSizeMatchesTwoResizes() {
