@@ -35,22 +35,12 @@ public final class IFNetHDv3: Layer {
 
         public func callAsFunction(_ x: Tensor) -> Tensor { fatalError("IFBlock takes (input, flow, scale)") }
 
-        /// Works at 1/scale of the input's resolution and returns (flow update, mask update) at full resolution.
-        /// `parts` are the input's channel groups at full resolution, each resized on its own (resizing works per
-        /// channel, so this equals resizing their concatenation) and concatenated at the block's resolution.
-        func callAsFunction(_ parts: [Tensor], flow: Tensor, scale: Float) -> (flow: Tensor, mask: Tensor) {
-            let (h, w) = (parts[0].shape[2], parts[0].shape[3])
-            let sh = Int(Float(h) / scale), sw = Int(Float(w) / scale)
-            let down = parts.map { scale == 1 ? $0 : $0.resized(height: sh, width: sw, mode: .bilinear(alignCorners: false)) }
-            let flowDown = scale == 1 ? flow : flow.resized(height: sh, width: sw, mode: .bilinear(alignCorners: false)) * (1 / scale)
-            var feat = conv0(concatenationOf: down + [flowDown])   // read in place, never concatenated
+        /// (flow update, mask update) from the block's input (already at 1/scale of full resolution, flow in
+        /// its pixels), at that same resolution; the caller resizes them to full resolution.
+        func callAsFunction(_ parts: [Tensor]) -> (flow: Tensor, mask: Tensor) {
+            var feat = conv0(concatenationOf: parts)   // read in place, never concatenated
             for block in convblock { feat = block(feat) + feat }
-            var f = conv1(feat), m = conv2(feat)
-            if scale != 1 {
-                f = f.resized(height: h, width: w, mode: .bilinear(alignCorners: false)) * scale
-                m = m.resized(height: h, width: w, mode: .bilinear(alignCorners: false))
-            }
-            return (f, m)
+            return (conv1(feat), conv2(feat))
         }
     }
 
@@ -78,15 +68,20 @@ public final class IFNetHDv3: Layer {
         let (n, h, w) = (img0.shape[0], img0.shape[2], img0.shape[3])
         var flow = Tensor(zeros: [n, 4, h, w]), mask = Tensor(zeros: [n, 1, h, w])
         var warped0 = img0, warped1 = img1
+        let bilinear = Resize.Mode.bilinear(alignCorners: false)
+        func swapped(_ f: Tensor) -> Tensor { Tensor.concat([f.slice(axis: 1, 2..<4), f.slice(axis: 1, 0..<2)]) }
         for (block, s) in [(block0, 4 / scale), (block1, 2 / scale), (block2, 1 / scale)] {
+            // The block's inputs at 1/s resolution (the flow in those pixels), resized once for both directions.
+            let sh = Int(Float(h) / s), sw = Int(Float(w) / s)
+            let down = [warped0, warped1, mask].map { $0.resized(height: sh, width: sw, mode: bilinear) }
+            let flowDown = s == 1 ? flow : flow.resized(height: sh, width: sw, mode: bilinear) * (1 / s)
             // Each block sees both directions; the second pass swaps the frames and the flow halves, and the two
-            // estimates are averaged (the paper's symmetric test-time step).
-            let f0m0 = block([warped0, warped1, mask], flow: flow, scale: s)
-            let swapped = Tensor.concat([flow.slice(axis: 1, 2..<4), flow.slice(axis: 1, 0..<2)])
-            let f1m1 = block([warped1, warped0, -mask], flow: swapped, scale: s)
-            let f1Swapped = Tensor.concat([f1m1.flow.slice(axis: 1, 2..<4), f1m1.flow.slice(axis: 1, 0..<2)])
-            flow = flow + (f0m0.flow + f1Swapped) * 0.5
-            mask = mask + (f0m0.mask - f1m1.mask) * 0.5
+            // estimates are averaged (the paper's symmetric test-time step). Resizing is linear, so averaging
+            // before resizing to full resolution gives the reference's sum (up to rounding).
+            let f0m0 = block([down[0], down[1], down[2], flowDown])
+            let f1m1 = block([down[1], down[0], -down[2], swapped(flowDown)])
+            flow = flow.addingResized(f0m0.flow + swapped(f1m1.flow), scale: s * 0.5, mode: bilinear)
+            mask = mask.addingResized(f0m0.mask - f1m1.mask, scale: 0.5, mode: bilinear)
             warped0 = img0.warped(byChannelsOf: flow, from: 0)
             warped1 = img1.warped(byChannelsOf: flow, from: 2)
         }
