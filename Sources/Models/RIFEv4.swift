@@ -58,7 +58,7 @@ public final class IFNetV4: Layer {
             let bilinear = Resize.Mode.bilinear(alignCorners: false)
             var resized = parts.map { $0.resized(height: sh, width: sw, mode: bilinear) }
             resized += carried.map { $0.resized(height: sh, width: sw, via: h, w, mode: bilinear) }
-            if let flow { resized.append(flow.resized(height: sh, width: sw, mode: bilinear) * (1 / scale)) }
+            if let flow { resized.append(scale == 1 ? flow : flow.resized(height: sh, width: sw, mode: bilinear) * (1 / scale)) }
             // The first convolution reads the parts in place: no full-resolution concatenation in the last block.
             let tmp = lastconv(convblock(conv0(concatenationOf: resized)))
             return (tmp.slice(axis: 1, 0..<4), tmp.slice(axis: 1, 4..<5), tmp.slice(axis: 1, 5..<13))
