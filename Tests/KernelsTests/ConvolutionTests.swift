@@ -85,7 +85,8 @@ final class ConvolutionTests: XCTestCase {
 final class WinogradTests: XCTestCase {
     func testChoice() {
         XCTAssertTrue(Convolution.usesWinograd(ConvGeometry(inChannels: 64, outChannels: 64, inHeight: 128, inWidth: 128, kernel: 3, pad: 1)))
-        XCTAssertFalse(Convolution.usesWinograd(ConvGeometry(inChannels: 32, outChannels: 32, inHeight: 256, inWidth: 256, kernel: 3, pad: 1)))
+        XCTAssertTrue(Convolution.usesWinograd(ConvGeometry(inChannels: 32, outChannels: 32, inHeight: 192, inWidth: 320, kernel: 3, pad: 1)))
+        XCTAssertFalse(Convolution.usesWinograd(ConvGeometry(inChannels: 16, outChannels: 16, inHeight: 256, inWidth: 256, kernel: 3, pad: 1)))
         XCTAssertFalse(Convolution.usesWinograd(ConvGeometry(inChannels: 256, outChannels: 256, inHeight: 32, inWidth: 32, kernel: 3, pad: 1)))
         XCTAssertFalse(Convolution.usesWinograd(ConvGeometry(inChannels: 64, outChannels: 64, inHeight: 128, inWidth: 128, kernel: 3, stride: 2, pad: 1)))
     }
