@@ -60,6 +60,18 @@ public final class SepConv: Layer {
         horizontal1 = Self.subnet(w[1], s, k, &rng); horizontal2 = Self.subnet(w[1], s, k, &rng)
     }
 
+    /// Starts the kernel heads at a plain blend: each head's last convolution is scaled by `weightScale` and its
+    /// bias becomes a centred delta of √½, so each frame's separable kernel starts near ½·δ. With random kernels
+    /// training starts about 2 dB below blending the inputs and spends thousands of steps climbing back.
+    public func initialiseKernelsAsBlend(weightScale: Float = 0.1) {
+        let k = configuration.kernelSize
+        for head in [vertical1, vertical2, horizontal1, horizontal2] {
+            guard let last = head.layers.last as? Conv2d, let bias = last.bias else { preconditionFailure("SepConv head ends in a biased convolution") }
+            for i in last.weight.data.indices { last.weight.data[i] *= weightScale }
+            for i in 0..<k { bias.data[i] = i == k / 2 ? Float(0.5).squareRoot() : 0 }
+        }
+    }
+
     public var children: [(String, Layer)] {
         conv.enumerated().map { ("moduleConv\($0.offset + 1)", $0.element as Layer) }
             + deconv.enumerated().map { ("moduleDeconv\(5 - $0.offset)", $0.element as Layer) }

@@ -51,6 +51,9 @@ struct Train: ParsableCommand {
     @Flag(name: .long, help: "Continue from the checkpoint next to --out.")
     var resume = false
 
+    @Flag(name: .long, help: "SepConv: start the kernel heads at a blend of the inputs instead of random kernels (a new run only).")
+    var blendInit = false
+
     @Option(name: .long, help: ArgumentHelp("Teacher whose flows supervise the student's (rife-hdv3).", valueName: "name"))
     var teacher: String?
 
@@ -91,6 +94,7 @@ struct Train: ParsableCommand {
         guard kernel % 2 == 1, kernel >= 3 else { throw ValidationError("--kernel must be odd") }
         if let growCropsUntil, growCropsUntil < 0 { throw ValidationError("--grow-crops-until must be 0 or more") }
         guard steps > 0, batch > 0, width > 0 else { throw ValidationError("--steps, --batch and --width must be positive") }
+        if blendInit && model != "sepconv" { throw ValidationError("--blend-init applies to sepconv only") }
         if let teacher, teacher != "rife-hdv3" { throw ValidationError("--teacher: only rife-hdv3 is supported") }
         if !resume && FileManager.default.fileExists(atPath: checkpointPath) {
             throw ValidationError("\(checkpointPath): a checkpoint exists; pass --resume to continue it, or remove it")
@@ -123,7 +127,9 @@ struct Train: ParsableCommand {
             metadata[SuperSloMo.outputMetadata.0] = SuperSloMo.outputMetadata.1
         default:
             let config = SepConv.Configuration(widths: [1, 2, 4, 8, 8].map { $0 * width }, subnetWidth: 2 * width, kernelSize: kernel)
-            student = .sepConv(SepConv(config, seed: seed))
+            let network = SepConv(config, seed: seed)
+            if blendInit { network.initialiseKernelsAsBlend(); metadata["kernel_init"] = "blend" }
+            student = .sepConv(network)
             metadata["architecture"] = "SepConv"; metadata["widths"] = config.widths.map(String.init).joined(separator: ",")
             metadata["kernel_size"] = "\(kernel)"
         }
