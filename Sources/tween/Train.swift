@@ -95,6 +95,7 @@ struct Train: ParsableCommand {
         if let growCropsUntil, growCropsUntil < 0 { throw ValidationError("--grow-crops-until must be 0 or more") }
         guard steps > 0, batch > 0, width > 0 else { throw ValidationError("--steps, --batch and --width must be positive") }
         if blendInit && model != "sepconv" { throw ValidationError("--blend-init applies to sepconv only") }
+        if blendInit && resume { throw ValidationError("--blend-init starts a new run; a resumed run keeps its checkpoint's weights") }
         if let teacher, teacher != "rife-hdv3" { throw ValidationError("--teacher: only rife-hdv3 is supported") }
         if !resume && FileManager.default.fileExists(atPath: checkpointPath) {
             throw ValidationError("\(checkpointPath): a checkpoint exists; pass --resume to continue it, or remove it")
