@@ -14,11 +14,16 @@ public struct TrainingSet {
     public let clips: [VideoClip]
     public let scenes: SyntheticScenes?
     public let holdOut: Double
+    /// Largest gap k of a real t = ½ triplet (frames i, i + k, i + 2k); larger gaps mean larger motions.
+    public let maxGap: Int
 
-    public init(clips: [VideoClip], photos: [RGBPlanes], holdOut: Double = 0.1) {
+    /// `maxMotion`: the synthetic scenes' largest background displacement over the gap (pixels).
+    public init(clips: [VideoClip], photos: [RGBPlanes], holdOut: Double = 0.1, maxGap: Int = 2, maxMotion: Float = 20) {
+        precondition(maxGap >= 1 && maxGap <= 4, "real triplets span at most the 9-frame window")
         self.clips = clips
-        scenes = photos.isEmpty ? nil : SyntheticScenes(photos: photos)
+        scenes = photos.isEmpty ? nil : SyntheticScenes(photos: photos, maxMotion: maxMotion)
         self.holdOut = holdOut
+        self.maxGap = maxGap
     }
 
     /// Whether samples of this size can be drawn (a clip at least that large, or photos for synthetic scenes).
@@ -46,10 +51,10 @@ public struct TrainingSet {
                               last: clip.frames[i + span].crop(x: x, y: y, size: size), t: Float(k) / Float(span))
     }
 
-    /// A t = ½ triplet: real (gap 1 or 2) or synthetic, by `synthetic`.
+    /// A t = ½ triplet: real (gap 1 … maxGap) or synthetic, by `synthetic`.
     public func triplet(size: Int, synthetic: Bool, heldOut: Bool = false, rng: inout SeededRandom) -> TrainingSample {
         if !synthetic || scenes == nil {
-            let gap = 1 + rng.int(2)
+            let gap = 1 + rng.int(maxGap)
             if let s = realSample(size: size, span: 2 * gap, k: gap, heldOut: heldOut, rng: &rng) { return s }
         }
         guard let scenes else { fatalError("no usable training clips or photos") }

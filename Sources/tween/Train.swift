@@ -24,6 +24,9 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Base width: Super SloMo's U-Nets use W, 2W, 4W, 8W, 16W, 16W (32 is the paper's size); SepConv's encoder W, 2W, 4W, 8W, 8W with 2W-wide kernel heads.", valueName: "W"))
     var width: Int = 8
 
+    @Option(name: .long, help: ArgumentHelp("SepConv's kernel-head width (default 2W; the paper's 64 for K = 51).", valueName: "n"))
+    var headWidth: Int?
+
     @Option(name: .long, help: ArgumentHelp("SepConv's 1-D kernel length (odd).", valueName: "K"))
     var kernel: Int = 25
 
@@ -63,6 +66,12 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Teacher cache file (default: next to --out).", valueName: "file"))
     var cache: String?
 
+    @Option(name: .long, help: ArgumentHelp("Largest gap k of real training triplets (frames i, i+k, i+2k), 1…4; a new cache only.", valueName: "k"))
+    var maxGap: Int = 2
+
+    @Option(name: .long, help: ArgumentHelp("Synthetic scenes' largest background motion over the gap, pixels (patches: 1.5×); a new cache only.", valueName: "px"))
+    var maxMotion: Float = 20
+
     @Option(name: .long, help: "Crops in the teacher cache.")
     var cacheSamples: Int = 3000
 
@@ -94,8 +103,11 @@ struct Train: ParsableCommand {
         guard kernel % 2 == 1, kernel >= 3 else { throw ValidationError("--kernel must be odd") }
         if let growCropsUntil, growCropsUntil < 0 { throw ValidationError("--grow-crops-until must be 0 or more") }
         guard steps > 0, batch > 0, width > 0 else { throw ValidationError("--steps, --batch and --width must be positive") }
+        if let headWidth, headWidth <= 0 || model != "sepconv" { throw ValidationError("--head-width must be positive and applies to sepconv only") }
         if blendInit && model != "sepconv" { throw ValidationError("--blend-init applies to sepconv only") }
         if blendInit && resume { throw ValidationError("--blend-init starts a new run; a resumed run keeps its checkpoint's weights") }
+        guard (1...4).contains(maxGap) else { throw ValidationError("--max-gap must be 1 to 4 (real triplets come from 9-frame windows)") }
+        guard maxMotion >= 0, maxMotion <= 64 else { throw ValidationError("--max-motion must be 0 to 64 pixels") }
         if let teacher, teacher != "rife-hdv3" { throw ValidationError("--teacher: only rife-hdv3 is supported") }
         if !resume && FileManager.default.fileExists(atPath: checkpointPath) {
             throw ValidationError("\(checkpointPath): a checkpoint exists; pass --resume to continue it, or remove it")
@@ -113,7 +125,9 @@ struct Train: ParsableCommand {
         let started = Date()
         let (clips, photos) = try loadMedia()
         Console.line("train: \(clips.count) clips (\(clips.map(\.frames.count).reduce(0, +)) frames), \(photos.count) photos")
-        let set = TrainingSet(clips: clips, photos: photos)
+        let set = TrainingSet(clips: clips, photos: photos, maxGap: maxGap, maxMotion: maxMotion)
+        // Validation keeps the default motions so that runs with different data settings stay comparable.
+        let validationSet = TrainingSet(clips: clips, photos: photos)
         guard set.canSample(size: max(crop + 32, 128)) else {
             throw MediaError(data.joined(separator: ", "), "no photo of at least 256 pixels and no clip of at least 9 frames and \(max(crop + 32, 128)) pixels to crop from")
         }
@@ -127,12 +141,12 @@ struct Train: ParsableCommand {
             metadata["architecture"] = "Super SloMo"; metadata["widths"] = widths.map(String.init).joined(separator: ",")
             metadata[SuperSloMo.outputMetadata.0] = SuperSloMo.outputMetadata.1
         default:
-            let config = SepConv.Configuration(widths: [1, 2, 4, 8, 8].map { $0 * width }, subnetWidth: 2 * width, kernelSize: kernel)
+            let config = SepConv.Configuration(widths: [1, 2, 4, 8, 8].map { $0 * width }, subnetWidth: headWidth ?? 2 * width, kernelSize: kernel)
             let network = SepConv(config, seed: seed)
             if blendInit { network.initialiseKernelsAsBlend(); metadata["kernel_init"] = "blend" }
             student = .sepConv(network)
             metadata["architecture"] = "SepConv"; metadata["widths"] = config.widths.map(String.init).joined(separator: ",")
-            metadata["kernel_size"] = "\(kernel)"
+            metadata["kernel_size"] = "\(kernel)"; metadata["head_width"] = "\(config.subnetWidth)"
         }
         let trainer = Trainer(student: student, schedule: .decayingTail(lr, steps: steps, fraction: 0.2, floor: lr / 10))
         let parameterCount = student.layer.parameters().reduce(0) { $0 + $1.1.count }
@@ -164,12 +178,13 @@ struct Train: ParsableCommand {
                                       teacher: teacherNet) { n in
                 if n % 400 == 0 { Console.line("train: cache \(n)/\(cacheSamples)") }
             }
-            try pool.write(to: cachePath, metadata: ["teacher": teacher ?? "none", "size": "\(cacheSize)", "seed": "\(seed)"])
+            try pool.write(to: cachePath, metadata: ["teacher": teacher ?? "none", "size": "\(cacheSize)", "seed": "\(seed)",
+                                                     "max_gap": "\(maxGap)", "max_motion": "\(maxMotion)"])
             Console.line(String(format: "train: cached %d crops in %.0f s → %@", pool.samples.count, Date().timeIntervalSince(t0), cachePath))
         }
         if let distillation { trainer.weights.distillation = distillation; trainer.weights.kernelDistillation = distillation }
         if teacher == nil { trainer.weights.distillation = 0 }
-        let validation = set.validation(count: validationSamples, size: 128)
+        let validation = validationSet.validation(count: validationSamples, size: 128)
         Console.line(String(format: "train: validation set of %d crops; blending the inputs scores %.2f dB", validation.count, Trainer.blendPSNR(validation)))
 
         var rng = SeededRandom(seed: seed &+ UInt64(firstStep) &* 0x9E37)

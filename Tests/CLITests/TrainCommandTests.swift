@@ -45,6 +45,26 @@ final class TrainCommandTests: XCTestCase {
         }
     }
 
+    /// The data and head options: a SepConv with wider kernel heads trains on larger gaps and motions and loads in
+    /// eval (its head width is read from the weights); out-of-range values are refused before any work.
+    func testHeadWidthAndMotionOptions() throws {
+        let r = try train("sepconv", steps: 1, extra: ["--head-width", "12", "--max-gap", "4", "--max-motion", "40"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let eval = try tween(["eval", fixture("triplets"), "--model", "sepconv", "--weights-dir", scratch, "--json"])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        for (extra, message) in [(["--head-width", "0"], "--head-width must be positive"),
+                                 (["--max-gap", "5"], "--max-gap must be 1 to 4"),
+                                 (["--max-motion=-1"], "--max-motion must be 0 to 64")] {
+            let bad = try train("sepconv", steps: 1, extra: extra)
+            XCTAssertEqual(bad.status, 2, extra.joined(separator: " "))
+            XCTAssertTrue(bad.stderr.contains(message), bad.stderr)
+        }
+        let wrongModel = try tween(["train", "--model", "superslomo", "--head-width", "8", "--data", scratch + "/media",
+                                    "--out", scratch + "/s.safetensors"])
+        XCTAssertEqual(wrongModel.status, 2)
+        XCTAssertTrue(wrongModel.stderr.contains("applies to sepconv only"), wrongModel.stderr)
+    }
+
     func testTrainWithoutMediaIsAClearError() throws {
         try FileManager.default.createDirectory(atPath: scratch + "/nothing", withIntermediateDirectories: true)
         let r = try tween(["train", "--model", "sepconv", "--data", scratch + "/nothing", "--steps", "1", "--out", scratch + "/x.safetensors"])

@@ -18,6 +18,24 @@ final class TrainingPipelineTests: XCTestCase {
         return RGBPlanes(width: 200, height: 200, bytes: b)
     }
 
+    /// Real t = ½ triplets span gaps 1 … maxGap (frames i, i + k, i + 2k): each frame's value is its index, so the
+    /// gap is read back from the crops. Larger gaps are the lever for larger training motions.
+    func testRealTripletGapsFollowMaxGap() {
+        let frames = (0..<40).map { i in RGBPlanes(width: 64, height: 64, bytes: [UInt8](repeating: UInt8(i), count: 3 * 64 * 64)) }
+        let clip = VideoClip(name: "ramp", frames: frames)
+        for maxGap in [1, 2, 4] {
+            let set = TrainingSet(clips: [clip], photos: [], maxGap: maxGap)
+            var rng = SeededRandom(seed: 5), gaps = Set<Int>()
+            for _ in 0..<200 {
+                let s = set.triplet(size: 32, synthetic: false, rng: &rng)
+                let (a, m, b) = (Int((s.first[0] * 255).rounded()), Int((s.middle[0] * 255).rounded()), Int((s.last[0] * 255).rounded()))
+                XCTAssertEqual(m - a, b - m, "the middle frame lies halfway"); XCTAssertEqual(s.t, 0.5)
+                gaps.insert(m - a)
+            }
+            XCTAssertEqual(gaps, Set(1...maxGap), "maxGap \(maxGap)")
+        }
+    }
+
     func testSyntheticScenesAreDeterministicAndMove() {
         let scenes = SyntheticScenes(photos: Self.photos)
         var r1 = SeededRandom(seed: 7), r2 = SeededRandom(seed: 7)
