@@ -46,6 +46,13 @@ public final class Trainer {
     public let student: Student
     public let optimizer: Adam
     public var weights = LossWeights()
+    /// Stochastic weight averaging (Izmailov et al., 2018): from this many optimiser steps on, a running mean of the
+    /// weights after every step is kept, and it is what the weight file holds. Consecutive checkpoints of a compact
+    /// model differ by up to ±0.2 dB on the benchmarks; their mean is steadier.
+    public var averageFrom: Int?
+    /// Steps in the running mean.
+    public private(set) var averageCount = 0
+    var average: [String: [Float]] = [:]
 
     public init(student: Student, schedule: Schedule) {
         self.student = student
@@ -103,6 +110,7 @@ public final class Trainer {
         let total = parts.dropFirst().reduce(parts[0].1) { $0 + $1.1 }
         total.backward()
         optimizer.update()
+        accumulateAverage()
         return StepResult(loss: total.scalar, parts: parts.map { ($0.0, $0.1.scalar) })
     }
 
@@ -136,6 +144,43 @@ public final class Trainer {
         return total / Double(samples.count)
     }
 
+    // MARK: weight averaging
+
+    func accumulateAverage() {
+        guard let from = averageFrom, optimizer.step > from else { return }
+        averageCount += 1
+        let w = 1 / Float(averageCount)
+        for (key, t) in student.layer.stateDict() {
+            guard averageCount > 1, var mean = average.removeValue(forKey: key) else { average[key] = t.data; continue }
+            t.data.withUnsafeBufferPointer { x in
+                mean.withUnsafeMutableBufferPointer { m in for i in m.indices { m[i] += (x[i] - m[i]) * w } }
+            }
+            average[key] = mean
+        }
+    }
+
+    /// Forgets the running mean (a resumed run that no longer averages ships its current weights).
+    public func discardAverage() { average = [:]; averageCount = 0 }
+
+    /// The weights to ship: the running mean when one is kept, else the current weights.
+    public func shippedWeights() -> [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        for (key, t) in student.layer.stateDict() {
+            out[key] = averageCount > 0 ? Tensor(shape: t.shape, data: average[key]!) : Tensor(shape: t.shape, data: t.data)
+        }
+        return out
+    }
+
+    /// Runs `body` with the running mean swapped into the network (the current weights are put back after).
+    public func withAveragedWeights<T>(_ body: () -> T) -> T {
+        guard averageCount > 0 else { return body() }
+        let state = student.layer.stateDict()
+        let current = state.map(\.1.data)
+        for (key, t) in state { t.data = average[key]! }
+        defer { for (i, (_, t)) in state.enumerated() { t.data = current[i] } }
+        return body()
+    }
+
     // MARK: checkpoints
 
     /// The model's tensors under their own keys (so a checkpoint is also a weight file) plus the optimiser's moments.
@@ -143,13 +188,25 @@ public final class Trainer {
         var out: [String: Tensor] = [:]
         for (k, v) in student.layer.stateDict() { out[k] = v }
         for (k, v) in optimizer.state { out["optimizer." + k] = v }
+        if averageCount > 0 {
+            for (k, v) in shippedWeights() { out["average." + k] = v }
+            out["average_count"] = Tensor(shape: [1], data: [Float(averageCount)])
+        }
         return out
     }
 
     public func restore(_ tensors: [String: Tensor], source: String) throws {
-        try student.layer.load(tensors, source: source, ignoring: ["optimizer."])
+        try student.layer.load(tensors, source: source, ignoring: ["optimizer.", "average"])
         var state: [String: Tensor] = [:]
         for (k, v) in tensors where k.hasPrefix("optimizer.") { state[String(k.dropFirst("optimizer.".count))] = v }
         optimizer.restore(state)
+        average = [:]; averageCount = 0
+        if let count = tensors["average_count"]?.data.first, count >= 1 {
+            for (key, _) in student.layer.stateDict() {
+                guard let t = tensors["average." + key] else { throw LoadError(source: source, problems: ["missing average.\(key)"]) }
+                average[key] = t.data
+            }
+            averageCount = Int(count)
+        }
     }
 }

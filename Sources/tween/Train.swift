@@ -75,6 +75,9 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: "Crops in the teacher cache.")
     var cacheSamples: Int = 3000
 
+    @Option(name: .long, help: ArgumentHelp("Ship the running mean of the weights after every step from this step on (stochastic weight averaging; kept in the checkpoint).", valueName: "step"))
+    var averageFrom: Int?
+
     @Option(name: .long, help: "Write a checkpoint every this many steps.")
     var checkpointEvery: Int = 250
 
@@ -106,6 +109,7 @@ struct Train: ParsableCommand {
         if let headWidth, headWidth <= 0 || model != "sepconv" { throw ValidationError("--head-width must be positive and applies to sepconv only") }
         if blendInit && model != "sepconv" { throw ValidationError("--blend-init applies to sepconv only") }
         if blendInit && resume { throw ValidationError("--blend-init starts a new run; a resumed run keeps its checkpoint's weights") }
+        if let averageFrom, averageFrom < 0 { throw ValidationError("--average-from must be 0 or more") }
         guard (1...4).contains(maxGap) else { throw ValidationError("--max-gap must be 1 to 4 (real triplets come from 9-frame windows)") }
         guard maxMotion >= 0, maxMotion <= 64 else { throw ValidationError("--max-motion must be 0 to 64 pixels") }
         if let teacher, teacher != "rife-hdv3" { throw ValidationError("--teacher: only rife-hdv3 is supported") }
@@ -149,6 +153,7 @@ struct Train: ParsableCommand {
             metadata["kernel_size"] = "\(kernel)"; metadata["head_width"] = "\(config.subnetWidth)"
         }
         let trainer = Trainer(student: student, schedule: .decayingTail(lr, steps: steps, fraction: 0.2, floor: lr / 10))
+        trainer.averageFrom = averageFrom
         let parameterCount = student.layer.parameters().reduce(0) { $0 + $1.1.count }
         Console.line("train: \(model) with \(parameterCount) parameters")
 
@@ -157,6 +162,10 @@ struct Train: ParsableCommand {
             let file = try Safetensors.read(checkpointPath)
             try trainer.restore(file.tensors, source: checkpointPath)
             firstStep = trainer.optimizer.step
+            if averageFrom == nil && trainer.averageCount > 0 {
+                Console.line("train: the checkpoint's running mean of \(trainer.averageCount) steps is dropped (no --average-from)")
+                trainer.discardAverage()
+            }
             Console.line("train: resumed at step \(firstStep) from \(checkpointPath)")
         }
 
@@ -219,11 +228,18 @@ struct Train: ParsableCommand {
             }
             if (step + 1) % validateEvery == 0 || step + 1 == steps {
                 let psnr = trainer.validationPSNR(validation)
+                var line = String(format: "step %d  validation PSNR %.2f dB", step + 1, psnr)
                 metadata["validation_psnr"] = String(format: "%.2f", psnr)
-                Console.line(String(format: "step %d  validation PSNR %.2f dB  (%.0f min)", step + 1, psnr, Date().timeIntervalSince(started) / 60))
+                if trainer.averageCount > 0 {
+                    let averaged = trainer.withAveragedWeights { trainer.validationPSNR(validation) }
+                    line += String(format: ", mean of the last %d steps' weights %.2f dB", trainer.averageCount, averaged)
+                    metadata["validation_psnr"] = String(format: "%.2f", averaged)
+                }
+                Console.line(line + String(format: "  (%.0f min)", Date().timeIntervalSince(started) / 60))
             }
             if (step + 1) % checkpointEvery == 0 || step + 1 == steps {
                 metadata["steps"] = "\(step + 1)"
+                if trainer.averageCount > 0 { metadata["averaged_steps"] = "\(step + 2 - trainer.averageCount)-\(step + 1)" }
                 try save(trainer, metadata: metadata)
             }
         }
@@ -244,9 +260,7 @@ struct Train: ParsableCommand {
     func save(_ trainer: Trainer, metadata: [String: String]) throws {
         try Safetensors.write(trainer.checkpoint(metadata: metadata), to: checkpointPath + ".partial", metadata: metadata)
         try replace(checkpointPath)
-        var weights: [String: Tensor] = [:]
-        for (k, v) in trainer.student.layer.stateDict() { weights[k] = v }
-        try Safetensors.write(weights, to: out + ".partial", dtype: .f16, metadata: metadata)
+        try Safetensors.write(trainer.shippedWeights(), to: out + ".partial", dtype: .f16, metadata: metadata)
         try replace(out)
     }
 

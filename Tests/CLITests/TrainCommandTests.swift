@@ -45,16 +45,19 @@ final class TrainCommandTests: XCTestCase {
         }
     }
 
-    /// The data and head options: a SepConv with wider kernel heads trains on larger gaps and motions and loads in
-    /// eval (its head width is read from the weights); out-of-range values are refused before any work.
-    func testHeadWidthAndMotionOptions() throws {
-        let r = try train("sepconv", steps: 1, extra: ["--head-width", "12", "--max-gap", "4", "--max-motion", "40"])
+    /// The data, head and averaging options: a SepConv with wider kernel heads trains on larger gaps and motions,
+    /// ships the mean of its weights, and loads in eval (its head width is read from the weights); out-of-range
+    /// values are refused before any work.
+    func testHeadWidthMotionAndAveragingOptions() throws {
+        let r = try train("sepconv", steps: 2, extra: ["--head-width", "12", "--max-gap", "4", "--max-motion", "40", "--average-from", "0"])
         XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("mean of the last 2 steps' weights"), r.stderr)
         let eval = try tween(["eval", fixture("triplets"), "--model", "sepconv", "--weights-dir", scratch, "--json"])
         XCTAssertEqual(eval.status, 0, eval.stderr)
         for (extra, message) in [(["--head-width", "0"], "--head-width must be positive"),
                                  (["--max-gap", "5"], "--max-gap must be 1 to 4"),
-                                 (["--max-motion=-1"], "--max-motion must be 0 to 64")] {
+                                 (["--max-motion=-1"], "--max-motion must be 0 to 64"),
+                                 (["--average-from=-1"], "--average-from must be 0 or more")] {
             let bad = try train("sepconv", steps: 1, extra: extra)
             XCTAssertEqual(bad.status, 2, extra.joined(separator: " "))
             XCTAssertTrue(bad.stderr.contains(message), bad.stderr)

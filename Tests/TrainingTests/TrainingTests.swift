@@ -117,6 +117,40 @@ final class TrainingPipelineTests: XCTestCase {
         XCTAssertLessThan(last, first * 0.67, "loss \(first) → \(last)")
     }
 
+    /// Weight averaging: the shipped weights are the mean of the weights after each step past `averageFrom`
+    /// (float tolerance 1e-6 for the running mean), the live weights are untouched, and a checkpoint carries the mean.
+    func testWeightAveragingShipsTheMeanAndResumes() throws {
+        var rng = SeededRandom(seed: 13)
+        let scenes = SyntheticScenes(photos: Self.photos)
+        let batch = [scenes.triplet(size: 32, t: 0.5, rng: &rng)]
+        let trainer = tinyTrainer()
+        trainer.weights.census = 0
+        trainer.averageFrom = 1
+        var seen: [[Float]] = []
+        for step in 0..<4 {
+            _ = trainer.step(batch)
+            if step >= 1 { seen.append(trainer.student.layer.stateDict().flatMap(\.1.data)) }
+        }
+        XCTAssertEqual(trainer.averageCount, 3)
+        let live = trainer.student.layer.stateDict().flatMap(\.1.data)
+        let keys = trainer.student.layer.stateDict().map(\.0)
+        let shipped = trainer.shippedWeights()
+        let mean = keys.flatMap { shipped[$0]!.data }
+        for i in stride(from: 0, to: mean.count, by: 7) {
+            let expected = (seen[0][i] + seen[1][i] + seen[2][i]) / 3
+            XCTAssertEqual(mean[i], expected, accuracy: 1e-6 * max(1, abs(expected)))
+        }
+        XCTAssertNotEqual(mean, live, "the mean differs from the last step's weights")
+        let averaged = trainer.withAveragedWeights { trainer.student.layer.stateDict().flatMap(\.1.data) }
+        XCTAssertEqual(averaged, mean); XCTAssertEqual(trainer.student.layer.stateDict().flatMap(\.1.data), live)
+
+        let restored = tinyTrainer(2)
+        try restored.restore(trainer.checkpoint(metadata: [:]), source: "test")
+        XCTAssertEqual(restored.averageCount, 3)
+        XCTAssertEqual(keys.flatMap { restored.shippedWeights()[$0]!.data }, mean)
+        XCTAssertEqual(restored.student.layer.stateDict().flatMap(\.1.data), live)
+    }
+
     /// A checkpoint restores the weights and the optimiser, so a resumed run continues exactly.
     func testCheckpointResumesExactly() throws {
         var rng = SeededRandom(seed: 11)
