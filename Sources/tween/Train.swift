@@ -66,10 +66,10 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Teacher cache file (default: next to --out).", valueName: "file"))
     var cache: String?
 
-    @Option(name: .long, help: ArgumentHelp("Largest gap k of real training triplets (frames i, i+k, i+2k), 1…4; a new cache only.", valueName: "k"))
+    @Option(name: .long, help: ArgumentHelp("Largest gap k of real training triplets (frames i, i+k, i+2k), 1…4: a new teacher cache's crops and Super SloMo's any-t samples.", valueName: "k"))
     var maxGap: Int = 2
 
-    @Option(name: .long, help: ArgumentHelp("Synthetic scenes' largest background motion over the gap, pixels (patches: 1.5×); a new cache only.", valueName: "px"))
+    @Option(name: .long, help: ArgumentHelp("Synthetic scenes' largest background motion over the gap, pixels (patches: 1.5×): a new teacher cache's crops and Super SloMo's any-t samples.", valueName: "px"))
     var maxMotion: Float = 20
 
     @Option(name: .long, help: "Crops in the teacher cache.")
@@ -174,8 +174,14 @@ struct Train: ParsableCommand {
         let cachePath = cache ?? (out as NSString).deletingPathExtension + ".cache-\(teacher ?? "none")-\(cacheSize)-\(cacheSamples).safetensors"
         let pool: TeacherCache
         if FileManager.default.fileExists(atPath: cachePath) {
-            pool = try TeacherCache.read(cachePath).0
+            let (cached, cacheMetadata) = try TeacherCache.read(cachePath)
+            pool = cached
             Console.line("train: \(pool.samples.count) cached crops from \(cachePath)")
+            // Caches from before these options were built with their defaults.
+            let built = (cacheMetadata["max_gap"] ?? "2", Float(cacheMetadata["max_motion"] ?? "") ?? 20)
+            if built.0 != "\(maxGap)" || built.1 != maxMotion {
+                Console.line("train: the cache's crops were drawn with --max-gap \(built.0) --max-motion \(built.1); the options given apply to new caches")
+            }
         } else {
             let teacherNet: ((Tensor, Tensor) -> Tensor)?
             if teacher != nil {

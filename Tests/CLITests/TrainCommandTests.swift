@@ -54,6 +54,11 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("mean of the last 2 steps' weights"), r.stderr)
         let eval = try tween(["eval", fixture("triplets"), "--model", "sepconv", "--weights-dir", scratch, "--json"])
         XCTAssertEqual(eval.status, 0, eval.stderr)
+        // Resumed without those options: the cache says how it was drawn, and the running mean is dropped.
+        let resumed = try train("sepconv", steps: 3, extra: ["--head-width", "12", "--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("drawn with --max-gap 4 --max-motion 40.0"), resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("running mean of 2 steps is dropped"), resumed.stderr)
         for (extra, message) in [(["--head-width", "0"], "--head-width must be positive"),
                                  (["--max-gap", "5"], "--max-gap must be 1 to 4"),
                                  (["--max-motion=-1"], "--max-motion must be 0 to 64"),
