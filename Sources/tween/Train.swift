@@ -57,6 +57,9 @@ struct Train: ParsableCommand {
     @Flag(name: .long, help: "SepConv: start the kernel heads at a blend of the inputs instead of random kernels (a new run only).")
     var blendInit = false
 
+    @Option(name: .long, help: ArgumentHelp("With --blend-init: the factor on the heads' last weights (0…1).", valueName: "s"))
+    var blendInitScale: Float = 0.1
+
     @Option(name: .long, help: ArgumentHelp("Teacher whose flows supervise the student's (rife-hdv3).", valueName: "name"))
     var teacher: String?
 
@@ -108,6 +111,7 @@ struct Train: ParsableCommand {
         guard steps > 0, batch > 0, width > 0 else { throw ValidationError("--steps, --batch and --width must be positive") }
         if let headWidth, headWidth <= 0 || model != "sepconv" { throw ValidationError("--head-width must be positive and applies to sepconv only") }
         if blendInit && model != "sepconv" { throw ValidationError("--blend-init applies to sepconv only") }
+        guard blendInitScale >= 0, blendInitScale <= 1 else { throw ValidationError("--blend-init-scale must be 0 to 1") }
         if blendInit && resume { throw ValidationError("--blend-init starts a new run; a resumed run keeps its checkpoint's weights") }
         if let averageFrom, averageFrom < 0 { throw ValidationError("--average-from must be 0 or more") }
         guard (1...4).contains(maxGap) else { throw ValidationError("--max-gap must be 1 to 4 (real triplets come from 9-frame windows)") }
@@ -147,7 +151,7 @@ struct Train: ParsableCommand {
         default:
             let config = SepConv.Configuration(widths: [1, 2, 4, 8, 8].map { $0 * width }, subnetWidth: headWidth ?? 2 * width, kernelSize: kernel)
             let network = SepConv(config, seed: seed)
-            if blendInit { network.initialiseKernelsAsBlend(); metadata["kernel_init"] = "blend" }
+            if blendInit { network.initialiseKernelsAsBlend(weightScale: blendInitScale); metadata["kernel_init"] = "blend, last weights ×\(blendInitScale)" }
             student = .sepConv(network)
             metadata["architecture"] = "SepConv"; metadata["widths"] = config.widths.map(String.init).joined(separator: ",")
             metadata["kernel_size"] = "\(kernel)"; metadata["head_width"] = "\(config.subnetWidth)"
