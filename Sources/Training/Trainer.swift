@@ -36,6 +36,10 @@ public struct LossWeights: Sendable {
     public var distillation: Float = 0.01
     /// SepConv: L1 between each frame's filtered contribution and half that frame warped by the teacher's flow.
     public var kernelDistillation: Float = 0.5
+    /// SepConv: L1 between where each 1-D kernel puts its weight (its first moment) and the teacher's displacement
+    /// along that axis, in pixels (0: off, the shipped recipe's form). A dense target that points every kernel towards
+    /// its motion whatever the texture, as privileged distillation does for flows; see `Trainer.momentError`.
+    public var kernelMoments: Float = 0
     public init() {}
 }
 
@@ -106,12 +110,31 @@ public final class Trainer {
                 let w1 = b.warped(by: teacher.slice(axis: 1, 2..<4), padding: .border) * 0.5
                 parts.append(("distil", (Loss.l1(p1, w0) + Loss.l1(p2, w1)) * weights.kernelDistillation))
             }
+            if let teacher, weights.kernelMoments > 0 {
+                let r = m.configuration.kernelSize / 2
+                let e = Self.momentError(k.horizontal1, teacher, channel: 0, radius: r) + Self.momentError(k.vertical1, teacher, channel: 1, radius: r)
+                    + Self.momentError(k.horizontal2, teacher, channel: 2, radius: r) + Self.momentError(k.vertical2, teacher, channel: 3, radius: r)
+                parts.append(("moment", e * weights.kernelMoments))
+            }
         }
         let total = parts.dropFirst().reduce(parts[0].1) { $0 + $1.1 }
         total.backward()
         optimizer.update()
         accumulateAverage()
         return StepResult(loss: total.scalar, parts: parts.map { ($0.0, $0.1.scalar) })
+    }
+
+    /// Mean |Σᵢ (i − r)·kᵢ − d·Σᵢ kᵢ| over pixels for 1-D kernels [N, 2r+1, H, W] against one channel of the teacher's
+    /// flow (the displacement d along the kernel's axis, clamped to the reach ±r): zero when the kernel's centre of
+    /// mass sits on the teacher's displacement. Unlike the filtered-frame losses its gradient does not depend on the
+    /// image's texture, so flat regions and motions beyond a texture's period still say which way the weight must move.
+    static func momentError(_ kernels: Tensor, _ flow: Tensor, channel: Int, radius r: Int) -> Tensor {
+        let k = 2 * r + 1
+        let weights = Tensor(shape: [2, k, 1, 1], data: [Float](repeating: 1, count: k) + (0..<k).map { Float($0 - r) })
+        let moments = kernels.conv2d(weights)
+        let d = flow.slice(axis: 1, channel..<(channel + 1))
+        let target = Tensor(shape: d.shape, data: d.data.map { min(Float(r), max(-Float(r), $0)) })
+        return Loss.l1(moments.slice(axis: 1, 1..<2), target * moments.slice(axis: 1, 0..<1))
     }
 
     /// The validation set's PSNR for the average of the two input frames (the baseline every model must beat).

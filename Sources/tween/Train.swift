@@ -66,6 +66,9 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Weight of the teacher's flow loss (Super SloMo, pixels) or per-frame loss (SepConv); default 0.01 / 0.5.", valueName: "w"))
     var distillation: Float?
 
+    @Option(name: .long, help: ArgumentHelp("SepConv with a teacher: weight of the loss between each 1-D kernel's centre of mass and the teacher's displacement, pixels (default 0).", valueName: "w"))
+    var kernelMoments: Float = 0
+
     @Option(name: .long, help: ArgumentHelp("Teacher cache file (default: next to --out).", valueName: "file"))
     var cache: String?
 
@@ -107,6 +110,9 @@ struct Train: ParsableCommand {
         guard ["superslomo", "sepconv"].contains(model) else { throw ValidationError("--model must be superslomo or sepconv") }
         guard crop % 64 == 0, crop >= 64 else { throw ValidationError("--crop must be a multiple of 64 (the networks need multiples of 32 at half size)") }
         guard kernel % 2 == 1, kernel >= 3 else { throw ValidationError("--kernel must be odd") }
+        guard kernelMoments >= 0, kernelMoments == 0 || (model == "sepconv" && teacher != nil) else {
+            throw ValidationError("--kernel-moments must be 0 or more and needs --model sepconv with --teacher")
+        }
         if let growCropsUntil, growCropsUntil < 0 { throw ValidationError("--grow-crops-until must be 0 or more") }
         guard steps > 0, batch > 0, width > 0 else { throw ValidationError("--steps, --batch and --width must be positive") }
         if let headWidth, headWidth <= 0 || model != "sepconv" { throw ValidationError("--head-width must be positive and applies to sepconv only") }
@@ -202,6 +208,7 @@ struct Train: ParsableCommand {
             Console.line(String(format: "train: cached %d crops in %.0f s → %@", pool.samples.count, Date().timeIntervalSince(t0), cachePath))
         }
         if let distillation { trainer.weights.distillation = distillation; trainer.weights.kernelDistillation = distillation }
+        trainer.weights.kernelMoments = kernelMoments
         if teacher == nil { trainer.weights.distillation = 0 }
         let validation = validationSet.validation(count: validationSamples, size: 128)
         Console.line(String(format: "train: validation set of %d crops; blending the inputs scores %.2f dB", validation.count, Trainer.blendPSNR(validation)))

@@ -117,6 +117,47 @@ final class TrainingPipelineTests: XCTestCase {
         XCTAssertLessThan(last, first * 0.67, "loss \(first) → \(last)")
     }
 
+    /// The kernel-moment target: bilinear 1-D kernels at the teacher's displacement, scaled (SepConv's kernels are
+    /// unnormalised), score zero (float tolerance 1e-5); kernels off by δ pixels score |δ|·scale; displacements past
+    /// the kernel's reach are clamped to it.
+    func testKernelMomentErrorMeasuresTheKernelsCentreAgainstTheTeacher() {
+        let (r, h, w) = (3, 2, 2), k = 7
+        func kernels(at d: Float, scale: Float) -> Tensor {
+            var data = [Float](repeating: 0, count: k * h * w)
+            let lower = Int((d + Float(r)).rounded(.down)), frac = d + Float(r) - Float(lower)
+            for p in 0..<(h * w) {
+                data[lower * h * w + p] = (1 - frac) * scale
+                if frac > 0 { data[(lower + 1) * h * w + p] = frac * scale }
+            }
+            return Tensor(shape: [1, k, h, w], data: data)
+        }
+        var flow = [Float](repeating: 0, count: 4 * h * w)
+        for p in 0..<(h * w) { flow[p] = 1.25; flow[h * w + p] = -2.5; flow[2 * h * w + p] = 5; flow[3 * h * w + p] = 0 }
+        let teacher = Tensor(shape: [1, 4, h, w], data: flow)
+        XCTAssertEqual(Trainer.momentError(kernels(at: 1.25, scale: 0.7), teacher, channel: 0, radius: r).scalar, 0, accuracy: 1e-5)
+        XCTAssertEqual(Trainer.momentError(kernels(at: -2.5, scale: 0.5), teacher, channel: 1, radius: r).scalar, 0, accuracy: 1e-5)
+        XCTAssertEqual(Trainer.momentError(kernels(at: 3, scale: 1), teacher, channel: 2, radius: r).scalar, 0, accuracy: 1e-5)
+        XCTAssertEqual(Trainer.momentError(kernels(at: 0.5, scale: 0.7), teacher, channel: 0, radius: r).scalar, 0.75 * 0.7, accuracy: 1e-5)
+        XCTAssertEqual(Trainer.momentError(kernels(at: -1, scale: 1), teacher, channel: 3, radius: r).scalar, 1, accuracy: 1e-5)
+    }
+
+    /// With the moment loss on, a SepConv step reports it and training on a moving scene still lowers the total loss.
+    func testSepConvKernelMomentLossTrains() {
+        var rng = SeededRandom(seed: 9)
+        let scenes = SyntheticScenes(photos: Self.photos, maxMotion: 4)
+        var batch = [scenes.triplet(size: 32, t: 0.5, rng: &rng)]
+        batch[0].teacherFlow = (0..<4).flatMap { c in [Float](repeating: c % 2 == 0 ? 1.5 : -1, count: 32 * 32) }
+        let config = SepConv.Configuration(widths: [4, 4, 8, 8, 8], subnetWidth: 4, kernelSize: 9)
+        let trainer = Trainer(student: .sepConv(SepConv(config, seed: 2)), schedule: .constant(2e-3))
+        trainer.weights.kernelMoments = 0.05
+        let firstStep = trainer.step(batch)
+        XCTAssertEqual(firstStep.parts.map(\.0), ["l1", "distil", "moment"])
+        var last = firstStep
+        for _ in 0..<30 { last = trainer.step(batch) }
+        XCTAssertLessThan(last.loss, firstStep.loss * 0.67, "loss \(firstStep.loss) → \(last.loss)")
+        XCTAssertLessThan(last.parts[2].1, firstStep.parts[2].1, "moment loss \(firstStep.parts[2].1) → \(last.parts[2].1)")
+    }
+
     /// Weight averaging: the shipped weights are the mean of the weights after each step past `averageFrom`
     /// (float tolerance 1e-6 for the running mean), the live weights are untouched, and a checkpoint carries the mean.
     func testWeightAveragingShipsTheMeanAndResumes() throws {
