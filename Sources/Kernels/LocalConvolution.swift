@@ -59,7 +59,9 @@ public enum LocalConvolution {
     }
 
     /// Gradients of `separable` (each overwritten): input by scatter (one task per channel plane, so sums keep one
-    /// order), kernels by gather (one task per output row).
+    /// order), kernels by gather (one task per output row). Each kernel tap's gradient is the output gradient times a
+    /// filtered row: ∂v[i] = Σ_c g·Σⱼ h[j]·in[y+i][x+j] and ∂h[j] = Σ_c g·Σᵢ v[i]·in[y+i][x+j], the inner sums formed
+    /// in registers (`sumOfProducts`) rather than by updating 2K gradient rows per tap pair.
     public static func separableBackward(_ g: UnsafePointer<Float>, input: UnsafePointer<Float>, vertical v: UnsafePointer<Float>,
                                          horizontal hz: UnsafePointer<Float>, batch: Int, channels: Int, height h: Int,
                                          width w: Int, kernel k: Int, gradInput: UnsafeMutablePointer<Float>,
@@ -74,32 +76,92 @@ public enum LocalConvolution {
             let d = UnsafeMutablePointer<Float>(bitPattern: gia)! + plane * ph * pw
             let vb = UnsafePointer<Float>(bitPattern: va)! + n * k * h * w, hb = UnsafePointer<Float>(bitPattern: ha)! + n * k * h * w
             d.update(repeating: 0, count: ph * pw)
-            for y in 0..<h { for i in 0..<k { for j in 0..<k {
-                let dst = d + (y + i) * pw + j, vi = vb + i * h * w + y * w, hj = hb + j * h * w + y * w, gr = gp + y * w
-                for x in 0..<w { dst[x] += gr[x] * vi[x] * hj[x] }
-            } } }
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: w) { buf in
+                let gv = buf.baseAddress!
+                // Same products, in the same order, as g·v[i]·h[j] summed over (y, i, j): the bytes do not change.
+                for y in 0..<h { for i in 0..<k {
+                    let vi = vb + i * h * w + y * w, gr = gp + y * w
+                    var x = 0
+                    while x + 8 <= w { store8(load8(gr + x) * load8(vi + x), gv + x); x += 8 }
+                    while x < w { gv[x] = gr[x] * vi[x]; x += 1 }
+                    for j in 0..<k {
+                        let dst = d + (y + i) * pw + j, hj = hb + j * h * w + y * w
+                        x = 0
+                        while x + 8 <= w { store8(load8(dst + x) + load8(gv + x) * load8(hj + x), dst + x); x += 8 }
+                        while x < w { dst[x] += gv[x] * hj[x]; x += 1 }
+                    }
+                } }
+            }
         }
+        // The K kernel rows of one output row lie a plane apart, so they share cache sets: each task copies them
+        // into rows of a padded length first, or the term-by-term sums below would miss the L1 on every load.
+        let rowStride = (w + 7) / 8 * 8 + 8
         pool.parallelFor(batch * h) { task in
             let n = task / h, y = task % h
-            let vb = UnsafePointer<Float>(bitPattern: va)! + n * k * h * w, hb = UnsafePointer<Float>(bitPattern: ha)! + n * k * h * w
-            let dv = UnsafeMutablePointer<Float>(bitPattern: gva)! + n * k * h * w, dh = UnsafeMutablePointer<Float>(bitPattern: gha)! + n * k * h * w
-            for i in 0..<k { (dv + i * h * w + y * w).update(repeating: 0, count: w); (dh + i * h * w + y * w).update(repeating: 0, count: w) }
-            for c in 0..<channels {
-                let plane = UnsafePointer<Float>(bitPattern: ia)! + (n * channels + c) * ph * pw
-                let gr = UnsafePointer<Float>(bitPattern: ga)! + ((n * channels + c) * h + y) * w
+            let vPlanes = UnsafePointer<Float>(bitPattern: va)! + n * k * h * w + y * w, hPlanes = UnsafePointer<Float>(bitPattern: ha)! + n * k * h * w + y * w
+            let dv = UnsafeMutablePointer<Float>(bitPattern: gva)! + n * k * h * w + y * w
+            let dh = UnsafeMutablePointer<Float>(bitPattern: gha)! + n * k * h * w + y * w
+            for i in 0..<k { (dv + i * h * w).update(repeating: 0, count: w); (dh + i * h * w).update(repeating: 0, count: w) }
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * k * rowStride + w) { buf in
+                let vb = buf.baseAddress!, hb = vb + k * rowStride, filtered = hb + k * rowStride
                 for i in 0..<k {
-                    let src = plane + (y + i) * pw, vi = vb + i * h * w + y * w
+                    (vb + i * rowStride).update(from: vPlanes + i * h * w, count: w)
+                    (hb + i * rowStride).update(from: hPlanes + i * h * w, count: w)
+                }
+                for c in 0..<channels {
+                    let plane = UnsafePointer<Float>(bitPattern: ia)! + (n * channels + c) * ph * pw + y * pw
+                    let gr = UnsafePointer<Float>(bitPattern: ga)! + ((n * channels + c) * h + y) * w
+                    for i in 0..<k {
+                        // Row y+i filtered by the horizontal kernels: Σⱼ h[j][x]·in[y+i][x+j].
+                        sumOfProducts(hb, stride: rowStride, plane + i * pw, stride: 1, terms: k, count: w, into: filtered)
+                        addProduct(gr, filtered, into: dv + i * h * w, count: w)
+                    }
                     for j in 0..<k {
-                        let hj = hb + j * h * w + y * w, s = src + j
-                        let dvi = dv + i * h * w + y * w, dhj = dh + j * h * w + y * w
-                        for x in 0..<w {
-                            let gs = gr[x] * s[x]
-                            dvi[x] += gs * hj[x]; dhj[x] += gs * vi[x]
-                        }
+                        // Column offset j filtered by the vertical kernels: Σᵢ v[i][x]·in[y+i][x+j].
+                        sumOfProducts(vb, stride: rowStride, plane + j, stride: pw, terms: k, count: w, into: filtered)
+                        addProduct(gr, filtered, into: dh + j * h * w, count: w)
                     }
                 }
             }
         }
+    }
+
+    /// out[x] = Σ_{t<terms} a[t·sa + x] · b[t·sb + x] for x < count, 32 lanes at a time held in registers.
+    @inline(__always)
+    static func sumOfProducts(_ a: UnsafePointer<Float>, stride sa: Int, _ b: UnsafePointer<Float>, stride sb: Int,
+                              terms: Int, count w: Int, into out: UnsafeMutablePointer<Float>) {
+        var x = 0
+        while x + 32 <= w {
+            var s0 = Vec8(), s1 = Vec8(), s2 = Vec8(), s3 = Vec8()
+            var pa = a + x, pb = b + x
+            for _ in 0..<terms {
+                s0 = s0.addingProduct(load8(pa), load8(pb)); s1 = s1.addingProduct(load8(pa + 8), load8(pb + 8))
+                s2 = s2.addingProduct(load8(pa + 16), load8(pb + 16)); s3 = s3.addingProduct(load8(pa + 24), load8(pb + 24))
+                pa += sa; pb += sb
+            }
+            store8(s0, out + x); store8(s1, out + x + 8); store8(s2, out + x + 16); store8(s3, out + x + 24)
+            x += 32
+        }
+        while x + 8 <= w {
+            var s0 = Vec8()
+            var pa = a + x, pb = b + x
+            for _ in 0..<terms { s0 = s0.addingProduct(load8(pa), load8(pb)); pa += sa; pb += sb }
+            store8(s0, out + x); x += 8
+        }
+        while x < w {
+            var s: Float = 0
+            var pa = a + x, pb = b + x
+            for _ in 0..<terms { s = s.addingProduct(pa.pointee, pb.pointee); pa += sa; pb += sb }
+            out[x] = s; x += 1
+        }
+    }
+
+    /// out[x] += a[x] · b[x].
+    @inline(__always)
+    static func addProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count w: Int) {
+        var x = 0
+        while x + 8 <= w { store8(load8(out + x).addingProduct(load8(a + x), load8(b + x)), out + x); x += 8 }
+        while x < w { out[x] = out[x].addingProduct(a[x], b[x]); x += 1 }
     }
 
     /// in: [N][C][H+K−1][W+K−1]; kernels: [N][K·K][H][W]; out: [N][C][H][W].

@@ -30,6 +30,34 @@ final class LocalOpTests: XCTestCase {
         } } } }
     }
 
+    /// The separable filter's gradients against a scalar reference, at a width that takes every path of the kernel
+    /// gradients (a 32-lane block, an 8-lane block and a scalar tail): kernel gradients within 1e-5·(1 + |ref|)
+    /// (a reordered float sum of 2·5·5 products of values in [-1, 1)); the input gradient bit for bit, since it
+    /// keeps the reference's products and their order.
+    func testSeparableBackwardAgainstScalarReference() {
+        let (n, c, h, w, k) = (2, 2, 3, 45, 5)
+        let (ph, pw) = (h + k - 1, w + k - 1)
+        let x = randomTensor([n, c, ph, pw], seed: 11, requiresGrad: false)
+        let v = randomTensor([n, k, h, w], seed: 12, requiresGrad: false), hz = randomTensor([n, k, h, w], seed: 13, requiresGrad: false)
+        let g = randomTensor([n, c, h, w], seed: 14, requiresGrad: false)
+        var di = [Float](repeating: 0, count: x.count), dv = [Float](repeating: 0, count: v.count), dh = dv
+        LocalConvolution.separableBackward(g.data, input: x.data, vertical: v.data, horizontal: hz.data, batch: n, channels: c,
+                                           height: h, width: w, kernel: k, gradInput: &di, gradVertical: &dv, gradHorizontal: &dh)
+        var ri = [Float](repeating: 0, count: x.count), rv = [Double](repeating: 0, count: v.count), rh = rv
+        for b in 0..<n { for ch in 0..<c { for yy in 0..<h { for i in 0..<k { for j in 0..<k { for xx in 0..<w {
+            let gi = g.data[((b * c + ch) * h + yy) * w + xx], vi = v.data[((b * k + i) * h + yy) * w + xx]
+            let hj = hz.data[((b * k + j) * h + yy) * w + xx], s = x.data[((b * c + ch) * ph + yy + i) * pw + xx + j]
+            ri[((b * c + ch) * ph + yy + i) * pw + xx + j] += gi * vi * hj
+            rv[((b * k + i) * h + yy) * w + xx] += Double(gi) * Double(hj) * Double(s)
+            rh[((b * k + j) * h + yy) * w + xx] += Double(gi) * Double(vi) * Double(s)
+        } } } } } }
+        XCTAssertEqual(di, ri, "input gradient")
+        for q in 0..<v.count {
+            XCTAssertEqual(Double(dv[q]), rv[q], accuracy: 1e-5 * (1 + abs(rv[q])), "vertical \(q)")
+            XCTAssertEqual(Double(dh[q]), rh[q], accuracy: 1e-5 * (1 + abs(rh[q])), "horizontal \(q)")
+        }
+    }
+
     func testLongSumsAreCompensated() {
         // 51×51 taps of 0.1 × 0.1 on a constant 1: the exact sum is 26.01; naive float sums drift in the 5th digit.
         let k = 51, w = 9
