@@ -163,6 +163,28 @@ extension Convolution {
     public static func backwardWeights(gradOutput dy: UnsafePointer<Float>, input x: UnsafePointer<Float>, batch: Int,
                                        gradWeights dw: UnsafeMutablePointer<Float>, gradBias db: UnsafeMutablePointer<Float>?,
                                        geometry g: ConvGeometry, pool: ThreadPool = .shared) {
+        let outPlane = g.outHeight * g.outWidth
+        if usesDirectWeightGradient(g) {
+            backwardWeightsDirect(gradOutput: dy, input: x, batch: batch, gradWeights: dw, geometry: g, pool: pool)
+        } else {
+            backwardWeightsPacked(gradOutput: dy, input: x, batch: batch, gradWeights: dw, geometry: g, pool: pool)
+        }
+        if let db {
+            for co in 0..<g.outChannels {
+                var s = 0.0
+                for n in 0..<batch {
+                    let p = dy + (n * g.outChannels + co) * outPlane
+                    for i in 0..<outPlane { s += Double(p[i]) }
+                }
+                db[co] = Float(s)
+            }
+        }
+    }
+
+    /// dW (overwritten) as a GEMM over transposed im2col panels of the input (any geometry).
+    public static func backwardWeightsPacked(gradOutput dy: UnsafePointer<Float>, input x: UnsafePointer<Float>, batch: Int,
+                                             gradWeights dw: UnsafeMutablePointer<Float>, geometry g: ConvGeometry,
+                                             pool: ThreadPool = .shared) {
         let depth = g.depth, m = g.outPerGroup
         let outPlane = g.outHeight * g.outWidth, inPlane = g.inHeight * g.inWidth
         // The pixel range is cut into blocks of a fixed size (not a function of the thread count); each block's
@@ -194,15 +216,81 @@ extension Convolution {
                 }
             }
         }
-        if let db {
-            for co in 0..<g.outChannels {
-                var s = 0.0
-                for n in 0..<batch {
-                    let p = dy + (n * g.outChannels + co) * outPlane
-                    for i in 0..<outPlane { s += Double(p[i]) }
-                }
-                db[co] = Float(s)
+    }
+
+    /// The narrowest layers (the compact models' 8-channel full-resolution ones) spend more time packing the
+    /// transposed im2col panels than multiplying them, since a panel element feeds only 2·Cout flops; those sum dW
+    /// straight from the rows. Measured with `tween bench engine --filter dW3x3` (one thread, AVX2): 8→8 at 128²×8
+    /// 13–16 ms direct against 22 ms packed, but 16→16 at 64²×8 20 against 12–14 ms, so the cut is at 8 channels.
+    static func usesDirectWeightGradient(_ g: ConvGeometry) -> Bool {
+        g.strideX == 1 && g.strideY == 1 && g.dilationX == 1 && g.dilationY == 1 && g.groups == 1 && g.outChannels <= 8
+            && g.outWidth >= 8
+    }
+
+    /// dW (overwritten) for stride 1: dW[o][c][ky][kx] = Σ_n,y,x dY[o][y][x] · in[c][y+ky−pt][x+kx−pl], one task per
+    /// input channel (each sums in one fixed order, so any thread count gives the same bytes). Inside the image the
+    /// sums run 8 pixels at a time into per-lane partial sums for four output channels at once; pixels that read the
+    /// padding take it from the padding rule, one at a time.
+    public static func backwardWeightsDirect(gradOutput dy: UnsafePointer<Float>, input x: UnsafePointer<Float>, batch: Int,
+                                             gradWeights dw: UnsafeMutablePointer<Float>, geometry g: ConvGeometry,
+                                             pool: ThreadPool = .shared) {
+        let (m, cin, kh, kw) = (g.outChannels, g.inChannels, g.kernelHeight, g.kernelWidth)
+        let taps = kh * kw, (oh, ow, ih, iw) = (g.outHeight, g.outWidth, g.inHeight, g.inWidth)
+        let (dyA, xA, dwA) = (Int(bitPattern: dy), Int(bitPattern: x), Int(bitPattern: dw))
+        pool.parallelFor(cin) { ci in
+            let dy = UnsafePointer<Float>(bitPattern: dyA)!, x = UnsafePointer<Float>(bitPattern: xA)!
+            let lanes = UnsafeMutablePointer<Float>.allocate(capacity: m * taps * 8), single = UnsafeMutablePointer<Float>.allocate(capacity: m * taps)
+            defer { lanes.deallocate(); single.deallocate() }
+            lanes.initialize(repeating: 0, count: m * taps * 8); single.initialize(repeating: 0, count: m * taps)
+            for n in 0..<batch {
+                let plane = x + (n * cin + ci) * ih * iw, grad = dy + n * m * oh * ow
+                for oy in 0..<oh { for ky in 0..<kh {
+                    guard let sy = g.source(oy - g.padTop + ky, ih) else { continue }
+                    let row = plane + sy * iw, dyRow = grad + oy * ow
+                    for kx in 0..<kw {
+                        let shift = kx - g.padLeft, tap = ky * kw + kx
+                        let lo = min(ow, max(0, -shift)), hi = max(lo, min(ow, iw - shift))
+                        let vectorEnd = lo + (hi - lo) / 8 * 8
+                        var o = 0
+                        while o + 4 <= m {
+                            let d0 = dyRow + o * oh * ow, d1 = d0 + oh * ow, d2 = d1 + oh * ow, d3 = d2 + oh * ow
+                            let l0 = lanes + (o * taps + tap) * 8, l1 = l0 + taps * 8, l2 = l1 + taps * 8, l3 = l2 + taps * 8
+                            var a0 = load8(l0), a1 = load8(l1), a2 = load8(l2), a3 = load8(l3)
+                            var p = lo
+                            while p < vectorEnd {
+                                let v = load8(row + p + shift)
+                                a0 = a0.addingProduct(load8(d0 + p), v); a1 = a1.addingProduct(load8(d1 + p), v)
+                                a2 = a2.addingProduct(load8(d2 + p), v); a3 = a3.addingProduct(load8(d3 + p), v)
+                                p += 8
+                            }
+                            store8(a0, l0); store8(a1, l1); store8(a2, l2); store8(a3, l3)
+                            o += 4
+                        }
+                        while o < m {
+                            let d0 = dyRow + o * oh * ow, l0 = lanes + (o * taps + tap) * 8
+                            var a0 = load8(l0), p = lo
+                            while p < vectorEnd { a0 = a0.addingProduct(load8(d0 + p), load8(row + p + shift)); p += 8 }
+                            store8(a0, l0)
+                            o += 1
+                        }
+                        // The interior's last pixels, and the border pixels that read the padding.
+                        for o in 0..<m {
+                            let d0 = dyRow + o * oh * ow
+                            var s = single[o * taps + tap]
+                            for p in vectorEnd..<hi { s = s.addingProduct(d0[p], row[p + shift]) }
+                            if g.padding != .zeros {
+                                for p in 0..<lo { if let sx = g.source(p + shift, iw) { s = s.addingProduct(d0[p], row[sx]) } }
+                                for p in hi..<ow { if let sx = g.source(p + shift, iw) { s = s.addingProduct(d0[p], row[sx]) } }
+                            }
+                            single[o * taps + tap] = s
+                        }
+                    }
+                } }
             }
+            let out = UnsafeMutablePointer<Float>(bitPattern: dwA)!
+            for o in 0..<m { for tap in 0..<taps {
+                out[(o * cin + ci) * taps + tap] = load8(lanes + (o * taps + tap) * 8).sum() + single[o * taps + tap]
+            } }
         }
     }
 }

@@ -102,6 +102,19 @@ struct EngineLayers {
         }
     }
 
+    /// The weight gradient alone on both of its paths, at training shapes (batch 8 for the compact widths).
+    static func weightGradient(cin: Int, cout: Int, size: Int, batch: Int) -> [EngineLayers] {
+        let g = ConvGeometry(inChannels: cin, outChannels: cout, inHeight: size, inWidth: size, kernel: 3, pad: 1)
+        let x = buffer(batch * cin * size * size), dy = buffer(batch * cout * size * size), dw = buffer(cout * g.depth)
+        let name = "dW3x3_\(cin)_\(cout)_\(size)x\(batch)"
+        return [EngineLayers(name: name, pass: "dW direct", flops: Double(batch) * g.flops) { pool in
+                    Convolution.backwardWeightsDirect(gradOutput: dy, input: x, batch: batch, gradWeights: dw, geometry: g, pool: pool)
+                },
+                EngineLayers(name: name, pass: "dW packed", flops: Double(batch) * g.flops) { pool in
+                    Convolution.backwardWeightsPacked(gradOutput: dy, input: x, batch: batch, gradWeights: dw, geometry: g, pool: pool)
+                }]
+    }
+
     static func buffer(_ n: Int) -> UnsafeMutablePointer<Float> {
         let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
         for i in 0..<n { p[i] = Float(i % 97) / 97 - 0.5 }
@@ -159,6 +172,9 @@ struct EngineLayers {
     static func backwardRows() -> [EngineLayers] {
         var rows = [convBackward("conv7x7_6_32_256", cin: 6, cout: 32, size: 256, kernel: 7),
                     convBackward("conv1x1_64_64_128", cin: 64, cout: 64, size: 128, kernel: 1)]
+        rows += weightGradient(cin: 8, cout: 8, size: 128, batch: 8) + weightGradient(cin: 16, cout: 16, size: 64, batch: 8)
+            + weightGradient(cin: 25, cout: 25, size: 128, batch: 8) + weightGradient(cin: 32, cout: 32, size: 128, batch: 8)
+            + weightGradient(cin: 64, cout: 64, size: 128, batch: 1)
         // Transposed convolution: d input is a stride-2 convolution, d weights a weight gradient.
         var g = ConvGeometry(inChannels: 32, outChannels: 64, inHeight: 256, inWidth: 256, kernel: 4, stride: 2, pad: 1)
         g.padBottom = 1; g.padRight = 1

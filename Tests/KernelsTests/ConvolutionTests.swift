@@ -80,6 +80,33 @@ final class ConvolutionTests: XCTestCase {
             for j in 0..<y.count { XCTAssertEqual(y[j], r[j], accuracy: tol, "case \(i) at \(j)") }
         }
     }
+
+    /// dW of stride-1 convolutions against a scalar sum in Double, on both paths (direct for up to 8 output channels,
+    /// the GEMM beyond): widths with 8-pixel runs and a scalar tail, output channels in fours and singly, every padding
+    /// rule, kernels 3 and 5, two images. Tolerance 1e-4·(1 + |ref|): float sums of up to 2·11·21 products in [-1, 1).
+    func testWeightGradientAgainstScalarReference() {
+        for (cout, kernel, padding) in [(6, 3, PaddingMode.zeros), (5, 5, .replicate), (7, 3, .reflect), (8, 3, .zeros), (20, 3, .replicate)] {
+            let g = ConvGeometry(inChannels: 3, outChannels: cout, inHeight: 11, inWidth: 21, kernel: kernel, pad: kernel / 2,
+                                 padding: padding)
+            XCTAssertEqual(Convolution.usesDirectWeightGradient(g), cout <= 8)
+            let x = randoms(2 * g.inChannels * g.inHeight * g.inWidth, seed: 21)
+            let dy = randoms(2 * cout * g.outHeight * g.outWidth, seed: 22)
+            var dw = [Float](repeating: .nan, count: cout * g.depth)
+            dy.withUnsafeBufferPointer { pdy in x.withUnsafeBufferPointer { px in dw.withUnsafeMutableBufferPointer { pdw in
+                Convolution.backwardWeights(gradOutput: pdy.baseAddress!, input: px.baseAddress!, batch: 2, gradWeights: pdw.baseAddress!,
+                                            gradBias: nil, geometry: g, pool: ThreadPool(threads: 2))
+            } } }
+            for o in 0..<cout { for c in 0..<3 { for ky in 0..<kernel { for kx in 0..<kernel {
+                var s = 0.0
+                for n in 0..<2 { for y in 0..<g.outHeight { for xx in 0..<g.outWidth {
+                    guard let sy = g.source(y + ky - kernel / 2, 11), let sx = g.source(xx + kx - kernel / 2, 21) else { continue }
+                    s += Double(dy[((n * cout + o) * g.outHeight + y) * g.outWidth + xx]) * Double(x[((n * 3 + c) * 11 + sy) * 21 + sx])
+                } } }
+                let got = dw[((o * 3 + c) * kernel + ky) * kernel + kx]
+                XCTAssertEqual(Double(got), s, accuracy: 1e-4 * (1 + abs(s)), "\(cout) \(kernel) \(padding): o \(o) c \(c) tap \(ky),\(kx)")
+            } } } }
+        }
+    }
 }
 
 final class WinogradTests: XCTestCase {
