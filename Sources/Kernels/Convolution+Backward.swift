@@ -218,79 +218,116 @@ extension Convolution {
         }
     }
 
-    /// The narrowest layers (the compact models' 8-channel full-resolution ones) spend more time packing the
-    /// transposed im2col panels than multiplying them, since a panel element feeds only 2·Cout flops; those sum dW
-    /// straight from the rows. Measured with `tween bench engine --filter dW3x3` (one thread, AVX2): 8→8 at 128²×8
-    /// 13–16 ms direct against 22 ms packed, but 16→16 at 64²×8 20 against 12–14 ms, so the cut is at 8 channels.
+    /// The compact models' narrow layers spend more time packing the transposed im2col panels than multiplying
+    /// them, since a panel element feeds only 2·Cout flops; those sum dW straight from the rows. Measured with
+    /// `tween bench engine --filter dW3x3` (one thread, AVX2, two runs): 8→8 at 128²×8 6.3 ms direct against 12.4
+    /// packed, 16→16 at 64²×8 4.7–4.9 against 7.2–7.6, 25→25 at 128²×8 55–58 against 57–60, 32→32 89–112 against
+    /// 74–77, so the cut is at 16 channels.
     static func usesDirectWeightGradient(_ g: ConvGeometry) -> Bool {
-        g.strideX == 1 && g.strideY == 1 && g.dilationX == 1 && g.dilationY == 1 && g.groups == 1 && g.outChannels <= 8
+        g.strideX == 1 && g.strideY == 1 && g.dilationX == 1 && g.dilationY == 1 && g.groups == 1 && g.outChannels <= 16
             && g.outWidth >= 8
     }
 
     /// dW (overwritten) for stride 1: dW[o][c][ky][kx] = Σ_n,y,x dY[o][y][x] · in[c][y+ky−pt][x+kx−pl], one task per
-    /// input channel (each sums in one fixed order, so any thread count gives the same bytes). Inside the image the
-    /// sums run 8 pixels at a time into per-lane partial sums for four output channels at once; pixels that read the
-    /// padding take it from the padding rule, one at a time.
+    /// input channel (each sums in one fixed order, so any thread count gives the same bytes). Each input row that a
+    /// kernel row reads is first copied with its padding (by the padding rule), so every tap reads a plain run; the
+    /// sums then run 8 pixels at a time into per-lane partial sums, four output channels by three taps at once.
     public static func backwardWeightsDirect(gradOutput dy: UnsafePointer<Float>, input x: UnsafePointer<Float>, batch: Int,
                                              gradWeights dw: UnsafeMutablePointer<Float>, geometry g: ConvGeometry,
                                              pool: ThreadPool = .shared) {
         let (m, cin, kh, kw) = (g.outChannels, g.inChannels, g.kernelHeight, g.kernelWidth)
         let taps = kh * kw, (oh, ow, ih, iw) = (g.outHeight, g.outWidth, g.inHeight, g.inWidth)
-        let (dyA, xA, dwA) = (Int(bitPattern: dy), Int(bitPattern: x), Int(bitPattern: dw))
-        pool.parallelFor(cin) { ci in
-            let dy = UnsafePointer<Float>(bitPattern: dyA)!, x = UnsafePointer<Float>(bitPattern: xA)!
-            let lanes = UnsafeMutablePointer<Float>.allocate(capacity: m * taps * 8), single = UnsafeMutablePointer<Float>.allocate(capacity: m * taps)
-            defer { lanes.deallocate(); single.deallocate() }
-            lanes.initialize(repeating: 0, count: m * taps * 8); single.initialize(repeating: 0, count: m * taps)
-            for n in 0..<batch {
+        let vectorEnd = ow / 8 * 8, padded = ow + kw - 1
+        // Images one after another, all input channels of each in parallel, so one image's dY stays in cache while
+        // every task reads it.
+        let allLanes = UnsafeMutablePointer<Float>.allocate(capacity: cin * m * taps * 8)
+        let allSingle = UnsafeMutablePointer<Float>.allocate(capacity: cin * m * taps)
+        defer { allLanes.deallocate(); allSingle.deallocate() }
+        allLanes.initialize(repeating: 0, count: cin * m * taps * 8); allSingle.initialize(repeating: 0, count: cin * m * taps)
+        let (dyA, xA, lanesA, singleA) = (Int(bitPattern: dy), Int(bitPattern: x), Int(bitPattern: allLanes), Int(bitPattern: allSingle))
+        for n in 0..<batch {
+            pool.parallelFor(cin) { ci in
+                let dy = UnsafePointer<Float>(bitPattern: dyA)!, x = UnsafePointer<Float>(bitPattern: xA)!
+                let lanes = UnsafeMutablePointer<Float>(bitPattern: lanesA)! + ci * m * taps * 8
+                let single = UnsafeMutablePointer<Float>(bitPattern: singleA)! + ci * m * taps
+                let row = UnsafeMutablePointer<Float>.allocate(capacity: padded)
+                defer { row.deallocate() }
                 let plane = x + (n * cin + ci) * ih * iw, grad = dy + n * m * oh * ow
                 for oy in 0..<oh { for ky in 0..<kh {
                     guard let sy = g.source(oy - g.padTop + ky, ih) else { continue }
-                    let row = plane + sy * iw, dyRow = grad + oy * ow
-                    for kx in 0..<kw {
-                        let shift = kx - g.padLeft, tap = ky * kw + kx
-                        let lo = min(ow, max(0, -shift)), hi = max(lo, min(ow, iw - shift))
-                        let vectorEnd = lo + (hi - lo) / 8 * 8
+                    // row[p + kx] is what output pixel p reads at tap kx.
+                    let source = plane + sy * iw
+                    for q in 0..<padded { row[q] = g.source(q - g.padLeft, iw).map { source[$0] } ?? 0 }
+                    let dyRow = grad + oy * ow
+                    var kx = 0
+                    while kx + 3 <= kw {
+                        let tap = ky * kw + kx
                         var o = 0
                         while o + 4 <= m {
                             let d0 = dyRow + o * oh * ow, d1 = d0 + oh * ow, d2 = d1 + oh * ow, d3 = d2 + oh * ow
-                            let l0 = lanes + (o * taps + tap) * 8, l1 = l0 + taps * 8, l2 = l1 + taps * 8, l3 = l2 + taps * 8
-                            var a0 = load8(l0), a1 = load8(l1), a2 = load8(l2), a3 = load8(l3)
-                            var p = lo
+                            let l = lanes + (o * taps + tap) * 8, ls = taps * 8
+                            var a00 = load8(l), a01 = load8(l + 8), a02 = load8(l + 16)
+                            var a10 = load8(l + ls), a11 = load8(l + ls + 8), a12 = load8(l + ls + 16)
+                            var a20 = load8(l + 2 * ls), a21 = load8(l + 2 * ls + 8), a22 = load8(l + 2 * ls + 16)
+                            var a30 = load8(l + 3 * ls), a31 = load8(l + 3 * ls + 8), a32 = load8(l + 3 * ls + 16)
+                            var p = 0
                             while p < vectorEnd {
-                                let v = load8(row + p + shift)
-                                a0 = a0.addingProduct(load8(d0 + p), v); a1 = a1.addingProduct(load8(d1 + p), v)
-                                a2 = a2.addingProduct(load8(d2 + p), v); a3 = a3.addingProduct(load8(d3 + p), v)
+                                let r = row + p + kx
+                                let x0 = load8(r), x1 = load8(r + 1), x2 = load8(r + 2)
+                                let g0 = load8(d0 + p), g1 = load8(d1 + p)
+                                a00 = a00.addingProduct(g0, x0); a01 = a01.addingProduct(g0, x1); a02 = a02.addingProduct(g0, x2)
+                                a10 = a10.addingProduct(g1, x0); a11 = a11.addingProduct(g1, x1); a12 = a12.addingProduct(g1, x2)
+                                let g2 = load8(d2 + p), g3 = load8(d3 + p)
+                                a20 = a20.addingProduct(g2, x0); a21 = a21.addingProduct(g2, x1); a22 = a22.addingProduct(g2, x2)
+                                a30 = a30.addingProduct(g3, x0); a31 = a31.addingProduct(g3, x1); a32 = a32.addingProduct(g3, x2)
                                 p += 8
                             }
-                            store8(a0, l0); store8(a1, l1); store8(a2, l2); store8(a3, l3)
+                            store8(a00, l); store8(a01, l + 8); store8(a02, l + 16)
+                            store8(a10, l + ls); store8(a11, l + ls + 8); store8(a12, l + ls + 16)
+                            store8(a20, l + 2 * ls); store8(a21, l + 2 * ls + 8); store8(a22, l + 2 * ls + 16)
+                            store8(a30, l + 3 * ls); store8(a31, l + 3 * ls + 8); store8(a32, l + 3 * ls + 16)
                             o += 4
                         }
                         while o < m {
-                            let d0 = dyRow + o * oh * ow, l0 = lanes + (o * taps + tap) * 8
-                            var a0 = load8(l0), p = lo
-                            while p < vectorEnd { a0 = a0.addingProduct(load8(d0 + p), load8(row + p + shift)); p += 8 }
-                            store8(a0, l0)
+                            let d0 = dyRow + o * oh * ow, l = lanes + (o * taps + tap) * 8
+                            var a0 = load8(l), a1 = load8(l + 8), a2 = load8(l + 16), p = 0
+                            while p < vectorEnd {
+                                let r = row + p + kx, g0 = load8(d0 + p)
+                                a0 = a0.addingProduct(g0, load8(r)); a1 = a1.addingProduct(g0, load8(r + 1)); a2 = a2.addingProduct(g0, load8(r + 2))
+                                p += 8
+                            }
+                            store8(a0, l); store8(a1, l + 8); store8(a2, l + 16)
                             o += 1
                         }
-                        // The interior's last pixels, and the border pixels that read the padding.
+                        kx += 3
+                    }
+                    while kx < kw {
+                        let tap = ky * kw + kx
+                        for o in 0..<m {
+                            let d0 = dyRow + o * oh * ow, l = lanes + (o * taps + tap) * 8
+                            var a0 = load8(l), p = 0
+                            while p < vectorEnd { a0 = a0.addingProduct(load8(d0 + p), load8(row + p + kx)); p += 8 }
+                            store8(a0, l)
+                        }
+                        kx += 1
+                    }
+                    // The last ow mod 8 pixels of the row.
+                    if vectorEnd < ow {
                         for o in 0..<m {
                             let d0 = dyRow + o * oh * ow
-                            var s = single[o * taps + tap]
-                            for p in vectorEnd..<hi { s = s.addingProduct(d0[p], row[p + shift]) }
-                            if g.padding != .zeros {
-                                for p in 0..<lo { if let sx = g.source(p + shift, iw) { s = s.addingProduct(d0[p], row[sx]) } }
-                                for p in hi..<ow { if let sx = g.source(p + shift, iw) { s = s.addingProduct(d0[p], row[sx]) } }
+                            for kx in 0..<kw {
+                                var s = single[o * taps + ky * kw + kx]
+                                for p in vectorEnd..<ow { s = s.addingProduct(d0[p], row[p + kx]) }
+                                single[o * taps + ky * kw + kx] = s
                             }
-                            single[o * taps + tap] = s
                         }
                     }
                 } }
             }
-            let out = UnsafeMutablePointer<Float>(bitPattern: dwA)!
-            for o in 0..<m { for tap in 0..<taps {
-                out[(o * cin + ci) * taps + tap] = load8(lanes + (o * taps + tap) * 8).sum() + single[o * taps + tap]
-            } }
         }
+        for ci in 0..<cin { for o in 0..<m { for tap in 0..<taps {
+            let at = (ci * m + o) * taps + tap
+            dw[(o * cin + ci) * taps + tap] = load8(allLanes + at * 8).sum() + allSingle[at]
+        } } }
     }
 }
