@@ -231,6 +231,12 @@ struct EngineLayers {
          conv("conv3x3_256_256_32", cin: 256, cout: 256, size: 32, kernel: 3),
          conv("conv7x7_6_32_256", cin: 6, cout: 32, size: 256, kernel: 7),
          conv("conv1x1_64_64_128", cin: 64, cout: 64, size: 128, kernel: 1),
+         // Compact Super SloMo (width 8) at 720p: its full- and half-resolution layers (960² ≈ 1280 × 736).
+         conv("conv7x7_20_8_960", cin: 20, cout: 8, size: 960, kernel: 7),
+         conv("conv7x7_8_8_960", cin: 8, cout: 8, size: 960, kernel: 7),
+         conv("conv3x3_16_8_960", cin: 16, cout: 8, size: 960, kernel: 3),
+         conv("conv5x5_16_16_480", cin: 16, cout: 16, size: 480, kernel: 5),
+         conv("conv3x3_32_16_480", cin: 32, cout: 16, size: 480, kernel: 3),
          deconv(), upsample(), warp(), flowWarp(), sepconv(),
          convBackward("conv3x3_32_32_256", cin: 32, cout: 32, size: 256, kernel: 3),
          convBackward("conv3x3_64_64_128", cin: 64, cout: 64, size: 128, kernel: 3),
