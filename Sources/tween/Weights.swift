@@ -31,6 +31,9 @@ enum WeightStore {
 
     static func path(_ file: String) -> String { resolve(file) ?? (directory as NSString).appendingPathComponent(file) }
 
+    /// The default method: the best one whose weights are installed (`ModelRegistry.defaultPreference`).
+    static var defaultModel: String { ModelRegistry.defaultModel(installed: isInstalled) }
+
     static func isInstalled(_ model: String) -> Bool {
         ModelRegistry.weightFile(model).map { resolve($0) != nil } ?? true
     }

@@ -41,4 +41,29 @@ final class ShippedModelTests: XCTestCase {
             XCTAssertTrue(FileManager.default.fileExists(atPath: scratch + "/out-\(name)/a.mkv"))
         }
     }
+
+    /// The default is RIFE v4.25 once its weights are installed, else the shipped Super SloMo: a fresh install
+    /// converts without set-up.
+    func testDefaultModelIsTheBestInstalled() throws {
+        func defaultModel(_ env: [String: String]) throws -> [String] {
+            let models = try JSONSerialization.jsonObject(with: Data(try tween(["models", "--json"], environment: env).stdout.utf8)) as! [[String: Any]]
+            return models.filter { $0["default_model"] as? Bool == true }.map { $0["name"] as! String }
+        }
+        let empty = ["TWEEN_WEIGHTS": scratch + "/empty"]
+        XCTAssertEqual(try defaultModel(empty), ["superslomo"])
+        let convert = try tween([fixture("pngseq"), "-o", scratch + "/d%03d.png", "--input-fps", "10", "--factor", "2", "--json"],
+                                environment: empty)
+        XCTAssertEqual(convert.status, 0, convert.stderr)
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(convert.stdout.utf8)) as! [String: Any])["model"] as? String, "superslomo")
+        // Only the listing is asked here, which looks for the file without reading it.
+        try FileManager.default.createDirectory(atPath: scratch + "/rife", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: scratch + "/rife/rife-v4.25.safetensors", contents: Data())
+        XCTAssertEqual(try defaultModel(["TWEEN_WEIGHTS": scratch + "/rife"]), ["rife-v4.25"])
+        // A conversion then reads it: a broken file is an error naming it, not a silent fall-back.
+        let broken = try tween([fixture("pngseq"), "-o", scratch + "/e%03d.png", "--input-fps", "10", "--factor", "2"],
+                               environment: ["TWEEN_WEIGHTS": scratch + "/rife"])
+        XCTAssertEqual(broken.status, 1)
+        XCTAssertEqual(broken.stderrLines.count, 1, broken.stderr)
+        XCTAssertTrue(broken.stderr.contains(scratch + "/rife/rife-v4.25.safetensors"), broken.stderr)
+    }
 }
