@@ -1,4 +1,5 @@
 import Foundation
+import CCPUFeatures
 import KernelsAVX512
 /// Convolution without any packing of the input: the input is padded once, and the micro-kernel reads each tap's
 /// nr (24 or 48) output pixels straight from the padded input row (offset by the tap), so small layers
@@ -151,6 +152,9 @@ extension Convolution {
             for _ in 0..<kh {
                 for kx in 0..<kw {
                     let pb = rowPtr + tapOffsets[kx]
+                    // The next tile's pixels of this tap: a tile reads one short run from each of its C·kh rows,
+                    // too many streams for the hardware prefetchers (the loads stalled on L1 misses).
+                    tween_prefetch(pb + 24); tween_prefetch(pb + 40)
                     acc.step(pa, load8(pb), load8(pb + 8), load8(pb + 16))
                     pa += 4
                 }
