@@ -36,10 +36,7 @@ struct Eval: ParsableCommand {
     }
 
     func validate() throws {
-        try ProcessingOptions.validate(threads: threads, scale: scale)
-        if let model, !ModelRegistry.names.contains(model.lowercased()) {
-            throw ValidationError("unknown model '\(model)'; available: \(ModelRegistry.names.joined(separator: ", "))")
-        }
+        try ProcessingOptions.validate(model: model, threads: threads, scale: scale)
     }
 
     func run() throws {
@@ -99,10 +96,11 @@ struct ModelsCommand: ParsableCommand {
     struct Entry: Codable { var name: String; var summary: String; var arbitrary_t: Bool; var context_frames: Int; var installed: Bool; var default_model: Bool }
 
     func run() throws {
+        let defaultModel = WeightStore.defaultModel
         let entries = ModelRegistry.all.map {
             Entry(name: $0.name, summary: $0.summary, arbitrary_t: $0.arbitraryT,
                   context_frames: 2 + $0.contextBefore + $0.contextAfter, installed: WeightStore.isInstalled($0.name),
-                  default_model: $0.name == WeightStore.defaultModel)
+                  default_model: $0.name == defaultModel)
         }
         if json { printJSON(entries); return }
         print("name        any t   frames  installed  summary")

@@ -83,18 +83,18 @@ struct ProcessingOptions: ParsableArguments {
         if let weightsDir { WeightStore.override = weightsDir }
     }
 
-    /// The checks shared with `eval`, which takes the same --threads and --scale.
-    static func validate(threads: Int?, scale: Float) throws {
+    /// The checks shared with `eval`, which takes the same --model, --threads and --scale.
+    static func validate(model: String?, threads: Int?, scale: Float) throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         guard [0.25, 0.5, 1, 2].contains(scale) else { throw ValidationError("--scale takes 0.25, 0.5, 1 or 2") }
-    }
-
-    func validate() throws {
-        try Self.validate(threads: threads, scale: scale)
-        _ = try sceneCutThreshold()
         if let model, !ModelRegistry.names.contains(model.lowercased()) {
             throw ValidationError("unknown model '\(model)'; available: \(ModelRegistry.names.joined(separator: ", "))")
         }
+    }
+
+    func validate() throws {
+        try Self.validate(model: model, threads: threads, scale: scale)
+        _ = try sceneCutThreshold()
     }
 
     func sceneCutThreshold() throws -> Double? {
