@@ -4,8 +4,8 @@ import Tensor
 /// Every interpolation method Tween knows, by the name used on the command line.
 public enum ModelRegistry {
     /// The default method, best first: the best quality that converts 720p to 2× at 2.5 fps or more on two cores
-    /// (README, Measured). RIFE v4.25 is ahead of the compact Super SloMo on both counts (33.29 / 34.05 dB
-    /// against 33.09 / 33.16; 2.7–3.0 against 1.8–1.9 fps on an AVX2 host), but its weights are converted at
+    /// (README, Measured). RIFE v4.25 is faster than the compact Super SloMo (2.4–2.6 against 1.8 fps at 720p on an
+    /// AVX2 host) at about the same quality (33.29 / 34.05 dB against 33.38 / 33.38), but its weights are converted at
     /// set-up; Super SloMo ships in the package, so a fresh install always has a default.
     public static let defaultPreference = ["rife-v4.25", "superslomo"]
 
