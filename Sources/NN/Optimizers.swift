@@ -8,8 +8,9 @@ public enum Schedule: Sendable {
     case step(Float, every: Int, gamma: Float)
     /// Cosine decay from the base rate to `floor` over `steps`, after a linear warm-up.
     case cosine(Float, steps: Int, warmup: Int = 0, floor: Float = 0)
-    /// Constant, then a cosine decay to `floor` over the last `fraction` of `steps` (a budgeted run's ending).
-    case decayingTail(Float, steps: Int, fraction: Float, floor: Float)
+    /// Constant until step `start`, then a cosine decay to `floor` at `steps` (a budgeted run's ending; a resumed run
+    /// that restarts its decay moves `start` up to where it resumes).
+    case decayingTail(Float, start: Int, steps: Int, floor: Float)
 
     public func rate(at step: Int) -> Float {
         switch self {
@@ -19,8 +20,7 @@ public enum Schedule: Sendable {
             if step < warmup { return lr * Float(step + 1) / Float(warmup) }
             let p = min(1, Float(step - warmup) / Float(max(1, steps - warmup)))
             return floor + (lr - floor) * 0.5 * (1 + cos(.pi * p))
-        case .decayingTail(let lr, let steps, let fraction, let floor):
-            let start = Int(Float(steps) * (1 - fraction))
+        case .decayingTail(let lr, let start, let steps, let floor):
             guard step >= start else { return lr }
             let p = min(1, Float(step - start) / Float(max(1, steps - start)))
             return floor + (lr - floor) * 0.5 * (1 + cos(.pi * p))

@@ -48,6 +48,9 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Learning rate (decayed over the last 20% of the steps).", valueName: "rate"))
     var lr: Float = 3e-4
 
+    @Option(name: .long, help: ArgumentHelp("Step at which the cosine decay to lr/10 begins (default: 80% of --steps); a resumed run restarts its decay by setting it to the step it resumes at.", valueName: "step"))
+    var decayFrom: Int?
+
     @Option(name: .long, help: ArgumentHelp("Weight file to write (float16 safetensors); its checkpoint is written next to it.", valueName: "file"))
     var out: String
 
@@ -115,6 +118,7 @@ struct Train: ParsableCommand {
         }
         if let growCropsUntil, growCropsUntil < 0 { throw ValidationError("--grow-crops-until must be 0 or more") }
         guard steps > 0, batch > 0, width > 0 else { throw ValidationError("--steps, --batch and --width must be positive") }
+        if let decayFrom, !(0...steps).contains(decayFrom) { throw ValidationError("--decay-from must be between 0 and --steps") }
         if let headWidth, headWidth <= 0 || model != "sepconv" { throw ValidationError("--head-width must be positive and applies to sepconv only") }
         if blendInit && model != "sepconv" { throw ValidationError("--blend-init applies to sepconv only") }
         guard blendInitScale >= 0, blendInitScale <= 1 else { throw ValidationError("--blend-init-scale must be 0 to 1") }
@@ -162,7 +166,8 @@ struct Train: ParsableCommand {
             metadata["architecture"] = "SepConv"; metadata["widths"] = config.widths.map(String.init).joined(separator: ",")
             metadata["kernel_size"] = "\(kernel)"; metadata["head_width"] = "\(config.subnetWidth)"
         }
-        let trainer = Trainer(student: student, schedule: .decayingTail(lr, steps: steps, fraction: 0.2, floor: lr / 10))
+        let decayStart = decayFrom ?? steps * 4 / 5
+        let trainer = Trainer(student: student, schedule: .decayingTail(lr, start: decayStart, steps: steps, floor: lr / 10))
         trainer.averageFrom = averageFrom
         let parameterCount = student.layer.parameters().reduce(0) { $0 + $1.1.count }
         Console.line("train: \(model) with \(parameterCount) parameters")

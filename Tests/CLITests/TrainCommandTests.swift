@@ -63,7 +63,8 @@ final class TrainCommandTests: XCTestCase {
                                  (["--max-gap", "5"], "--max-gap must be 1 to 4"),
                                  (["--max-motion=-1"], "--max-motion must be 0 to 64"),
                                  (["--average-from=-1"], "--average-from must be 0 or more"),
-                                 (["--blend-init-scale", "2"], "--blend-init-scale must be 0 to 1")] {
+                                 (["--blend-init-scale", "2"], "--blend-init-scale must be 0 to 1"),
+                                 (["--decay-from", "99"], "--decay-from must be between 0 and --steps")] {
             let bad = try train("sepconv", steps: 1, extra: extra)
             XCTAssertEqual(bad.status, 2, extra.joined(separator: " "))
             XCTAssertTrue(bad.stderr.contains(message), bad.stderr)

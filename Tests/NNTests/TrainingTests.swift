@@ -57,6 +57,12 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(Schedule.cosine(1, steps: 10).rate(at: 0), 1)
         XCTAssertEqual(Schedule.cosine(1, steps: 10, floor: 0.1).rate(at: 10), 0.1, accuracy: 1e-6)
         XCTAssertEqual(Schedule.cosine(1, steps: 10, warmup: 4).rate(at: 1), 0.5)
+        // Flat until `start`, half-way between the rate and the floor at the decay's midpoint, the floor at the end.
+        let tail = Schedule.decayingTail(1, start: 30, steps: 40, floor: 0.1)
+        XCTAssertEqual(tail.rate(at: 29), 1)
+        XCTAssertEqual(tail.rate(at: 30), 1)
+        XCTAssertEqual(tail.rate(at: 35), 0.55, accuracy: 1e-6)
+        XCTAssertEqual(tail.rate(at: 40), 0.1, accuracy: 1e-6)
         // Adam's first step moves each parameter by lr·sign(grad) (bias-corrected m/√v = ±1).
         let p = Tensor(shape: [2], data: [1, 1], requiresGrad: true)
         (p * Tensor(shape: [2], data: [3, -0.5])).sum().backward()
