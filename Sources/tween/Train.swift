@@ -45,7 +45,7 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Step by which crops reach --crop (default: 70% of --steps); 0 keeps them at full size, as a resumed run usually wants.", valueName: "step"))
     var growCropsUntil: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Learning rate (decayed over the last 20% of the steps).", valueName: "rate"))
+    @Option(name: .long, help: ArgumentHelp("Learning rate (a cosine decay to lr/10 from --decay-from to --steps).", valueName: "rate"))
     var lr: Float = 3e-4
 
     @Option(name: .long, help: ArgumentHelp("Step at which the cosine decay to lr/10 begins (default: 80% of --steps); a resumed run restarts its decay by setting it to the step it resumes at.", valueName: "step"))
