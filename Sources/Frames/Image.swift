@@ -28,6 +28,20 @@ public struct Image: Equatable, Sendable {
         width == other.width && height == other.height && channels == other.channels
     }
 
+    /// The picture mirrored left to right.
+    public func mirrored() -> Image {
+        var out = data
+        out.withUnsafeMutableBufferPointer { dst in
+            data.withUnsafeBufferPointer { src in
+                for row in 0..<(channels * height) {
+                    let s = row * width
+                    for x in 0..<width { dst[s + x] = src[s + width - 1 - x] }
+                }
+            }
+        }
+        return Image(width: width, height: height, channels: channels, data: out)
+    }
+
     /// The picture turned clockwise by a multiple of 90 degrees (as players apply a display matrix).
     public func rotatedClockwise(quarterTurns: Int) -> Image {
         let q = ((quarterTurns % 4) + 4) % 4

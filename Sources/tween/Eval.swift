@@ -26,24 +26,27 @@ struct Eval: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Flow resolution for RIFE and Super SloMo: 1, 0.5, 0.25 (or 2).", valueName: "s"))
     var scale: Float = 1
 
+    @Option(name: .long, help: ArgumentHelp("Symmetric passes averaged per frame: 1, 2 (also mirrored) or 4 (also with the frames swapped).", valueName: "passes"))
+    var ensemble: Int = 1
+
     @Option(name: .long, help: ArgumentHelp("Worker threads for the models (default: TWEEN_THREADS or all cores).", valueName: "N"))
     var threads: Int?
 
     struct Item: Codable { var name: String; var psnr: Double; var ssim: Double }
     struct Report: Codable {
-        var dataset: String; var model: String; var count: Int; var psnr: Double; var ssim: Double
+        var dataset: String; var model: String; var ensemble: Int; var count: Int; var psnr: Double; var ssim: Double
         var seconds_per_frame: Double; var items: [Item]
     }
 
     func validate() throws {
-        try ProcessingOptions.validate(model: model, threads: threads, scale: scale)
+        try ProcessingOptions.validate(model: model, threads: threads, scale: scale, ensemble: ensemble)
     }
 
     func run() throws {
         let triplets = try TripletFinder.find(in: dataset)
         if let dir = weightsDir { WeightStore.override = dir }
         if let threads { ThreadPool.configure(threads: threads) }
-        let interpolator = try WeightStore.make(model ?? WeightStore.defaultModel)
+        let interpolator = try WeightStore.make(model ?? WeightStore.defaultModel, ensemble: ensemble)
         if let scalable = interpolator as? FlowScalable { scalable.scale = scale }
         var items: [Item] = []
         var seconds = 0.0
@@ -70,12 +73,13 @@ struct Eval: ParsableCommand {
             }
         }
         let n = Double(items.count)
-        let report = Report(dataset: dataset, model: interpolator.info.name, count: items.count,
+        let report = Report(dataset: dataset, model: interpolator.info.name, ensemble: ensemble, count: items.count,
                             psnr: items.map(\.psnr).reduce(0, +) / n, ssim: items.map(\.ssim).reduce(0, +) / n,
                             seconds_per_frame: seconds / n, items: items)
         if json { printJSON(report) } else {
+            let name = ensemble > 1 ? "\(report.model) (\(ensemble) passes)" : report.model
             print(String(format: "%@: %@ on %d triplets: PSNR %.2f dB, SSIM %.4f, %.3f s per frame",
-                         dataset as NSString, report.model as NSString, report.count, report.psnr, report.ssim,
+                         dataset as NSString, name as NSString, report.count, report.psnr, report.ssim,
                          report.seconds_per_frame))
         }
     }

@@ -70,6 +70,10 @@ struct ProcessingOptions: ParsableArguments {
                                             valueName: "s"))
     var scale: Float = 1
 
+    @Option(name: .long, help: ArgumentHelp("Run the model on 1, 2 (also mirrored) or 4 (also with the frames swapped) symmetric versions of each gap and average the frames: higher quality, 2× or 4× the time.",
+                                            valueName: "passes"))
+    var ensemble: Int = 1
+
     @Option(name: .long, help: ArgumentHelp("Folder of converted model weights (default: TWEEN_WEIGHTS or ~/.local/share/tween/models).",
                                             valueName: "dir"))
     var weightsDir: String?
@@ -83,9 +87,10 @@ struct ProcessingOptions: ParsableArguments {
         if let weightsDir { WeightStore.override = weightsDir }
     }
 
-    /// The checks shared with `eval`, which takes the same --model, --threads and --scale.
-    static func validate(model: String?, threads: Int?, scale: Float) throws {
+    /// The checks shared with `eval`, which takes the same --model, --threads, --scale and --ensemble.
+    static func validate(model: String?, threads: Int?, scale: Float, ensemble: Int) throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        guard SymmetryEnsemble.passes(count: ensemble) != nil else { throw ValidationError("--ensemble takes 1, 2 or 4") }
         guard [0.25, 0.5, 1, 2].contains(scale) else { throw ValidationError("--scale takes 0.25, 0.5, 1 or 2") }
         if let model, !ModelRegistry.names.contains(model.lowercased()) {
             throw ValidationError("unknown model '\(model)'; available: \(ModelRegistry.names.joined(separator: ", "))")
@@ -93,7 +98,7 @@ struct ProcessingOptions: ParsableArguments {
     }
 
     func validate() throws {
-        try Self.validate(model: model, threads: threads, scale: scale)
+        try Self.validate(model: model, threads: threads, scale: scale, ensemble: ensemble)
         _ = try sceneCutThreshold()
     }
 

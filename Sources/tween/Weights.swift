@@ -48,5 +48,10 @@ enum WeightStore {
         return try Safetensors.read(p)
     }
 
-    static func make(_ model: String) throws -> FrameInterpolator { try ModelRegistry.make(model, weights: load) }
+    /// The model, wrapped in a `SymmetryEnsemble` of `ensemble` passes when that is more than one.
+    static func make(_ model: String, ensemble: Int = 1) throws -> FrameInterpolator {
+        let base = try ModelRegistry.make(model, weights: load)
+        guard ensemble > 1, let passes = SymmetryEnsemble.passes(count: ensemble) else { return base }
+        return SymmetryEnsemble(base, passes: passes)
+    }
 }

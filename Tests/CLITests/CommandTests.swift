@@ -69,6 +69,26 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(try tween(["eval", scratch + "/empty"]).status, 1)   // no triplets
     }
 
+    func testEnsembleAveragesSymmetricPassesInEveryCommand() throws {
+        // Blending is symmetric, so its 4-pass ensemble scores as it does (tolerance 1e-4 dB: float rounding).
+        func psnr(_ args: [String]) throws -> Double {
+            let r = try tween(["eval", fixture("triplets"), "--model", "blend", "--json"] + args)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            return (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any])["psnr"] as! Double
+        }
+        XCTAssertEqual(try psnr(["--ensemble", "4"]), try psnr([]), accuracy: 1e-4)
+        let report = try JSONSerialization.jsonObject(with: Data(try tween(["eval", fixture("triplets"), "--model", "blend", "--ensemble", "2", "--json"]).stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(report["ensemble"] as? Int, 2)
+        let bad = try tween(["eval", fixture("triplets"), "--ensemble", "3"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("--ensemble takes 1, 2 or 4"), bad.stderr)
+        let out = scratch + "/e.mp4"
+        let r = try tween([fixture("clip30.mp4"), "-o", out, "--model", "blend", "--ensemble", "2", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out))
+        XCTAssertEqual(try tween(["batch", fixture("triplets"), "-o", scratch + "/b", "--ensemble", "5"]).status, 2)
+    }
+
     func testModelsListsWhatEachSupports() throws {
         // With an empty model folder RIFE shows as missing, with the way to install it.
         let empty = ["TWEEN_WEIGHTS": scratch]

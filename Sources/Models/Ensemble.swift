@@ -1,0 +1,74 @@
+import Frames
+
+/// Test-time augmentation: the model runs on symmetric versions of the same gap and the frames are averaged.
+/// Mirroring the pair left to right, and swapping the two frames (t becomes 1 − t), leave the true in-between
+/// frame the same (mirrored back), so each pass is another estimate of it; their errors are partly independent,
+/// and the mean is closer (RIFE's and SepConv++'s evaluations use the same symmetries). Each pass costs a full
+/// model run.
+public final class SymmetryEnsemble: FrameInterpolator, FlowScalable {
+    /// The versions of the gap that are run, in the order their frames are summed.
+    public enum Pass: String, CaseIterable, Sendable {
+        case identity, mirrored, reversed, mirroredReversed
+        var mirrors: Bool { self == .mirrored || self == .mirroredReversed }
+        var reverses: Bool { self == .reversed || self == .mirroredReversed }
+    }
+
+    public let base: FrameInterpolator
+    public let passes: [Pass]
+    public let info: ModelInfo
+
+    /// The passes for a count: 1 is the model alone, 2 adds the mirrored gap, 4 adds both frame orders.
+    public static func passes(count: Int) -> [Pass]? {
+        switch count {
+        case 1: return [.identity]
+        case 2: return [.identity, .mirrored]
+        case 4: return Pass.allCases
+        default: return nil
+        }
+    }
+
+    public init(_ base: FrameInterpolator, passes: [Pass]) {
+        precondition(!passes.isEmpty, "an ensemble needs a pass")
+        self.base = base; self.passes = passes
+        let i = base.info
+        info = ModelInfo(name: i.name, summary: "\(i.summary), mean of \(passes.count) symmetric passes", arbitraryT: i.arbitraryT,
+                         contextBefore: i.contextBefore, contextAfter: i.contextAfter, needsWeights: i.needsWeights)
+    }
+
+    public var scale: Float {
+        get { (base as? FlowScalable)?.scale ?? 1 }
+        set { (base as? FlowScalable)?.scale = newValue }
+    }
+
+    public func interpolate(_ window: FrameWindow, at times: [Float]) throws -> [Image] {
+        var sums: [Image]?
+        for pass in passes {
+            var w = window
+            if pass.mirrors {
+                w = FrameWindow(before: w.before.map { $0.mirrored() }, left: w.left.mirrored(), right: w.right.mirrored(),
+                                after: w.after.map { $0.mirrored() })
+            }
+            if pass.reverses {
+                w = FrameWindow(before: w.after.reversed(), left: w.right, right: w.left, after: w.before.reversed())
+            }
+            var frames = try base.interpolate(w, at: pass.reverses ? times.map { 1 - $0 } : times)
+            if pass.mirrors { frames = frames.map { $0.mirrored() } }
+            if var s = sums {
+                for k in s.indices {
+                    s[k].data.withUnsafeMutableBufferPointer { acc in
+                        frames[k].data.withUnsafeBufferPointer { f in for j in acc.indices { acc[j] += f[j] } }
+                    }
+                }
+                sums = s
+            } else {
+                sums = frames
+            }
+        }
+        let inverse = 1 / Float(passes.count)
+        return sums!.map { image in
+            var out = image
+            if passes.count > 1 { for j in out.data.indices { out.data[j] *= inverse } }
+            return out
+        }
+    }
+}
