@@ -70,7 +70,7 @@ struct ProcessingOptions: ParsableArguments {
                                             valueName: "s"))
     var scale: Float = 1
 
-    @Option(name: .long, help: ArgumentHelp("Run the model on 1, 2 (also mirrored) or 4 (also with the frames swapped) symmetric versions of each gap and average the frames: higher quality, 2× or 4× the time.",
+    @Option(name: .long, help: ArgumentHelp("Run the model on 1, 2 (also with the frames swapped) or 4 (also mirrored) symmetric versions of each gap and average the frames: higher quality, 2× or 4× the time.",
                                             valueName: "passes"))
     var ensemble: Int = 1
 

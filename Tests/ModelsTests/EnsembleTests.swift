@@ -41,9 +41,11 @@ final class EnsembleTests: XCTestCase {
         for k in 0..<2 {
             for j in a.data.indices { XCTAssertEqual(out[k].data[j], (a.data[j] + b.data[j]) / 2, accuracy: 1e-6) }
         }
-        // Two passes: the gap and its mirror image; the mirrored frame comes back exactly.
+        // Two passes: the gap and the swapped gap (mean of a and b); the 2-pass mirror ensemble gives a back exactly.
         let two = try SymmetryEnsemble(LeftFrame(), passes: SymmetryEnsemble.passes(count: 2)!).interpolate(window, at: [0.5])
-        XCTAssertEqual(two[0].data, a.data)
+        for j in a.data.indices { XCTAssertEqual(two[0].data[j], (a.data[j] + b.data[j]) / 2, accuracy: 1e-6) }
+        let mirror = try SymmetryEnsemble(LeftFrame(), passes: [.identity, .mirrored]).interpolate(window, at: [0.5])
+        XCTAssertEqual(mirror[0].data, a.data)
     }
 
     func testASymmetricMethodIsUnchanged() throws {
