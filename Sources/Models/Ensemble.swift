@@ -19,12 +19,13 @@ public final class SymmetryEnsemble: FrameInterpolator, FlowScalable {
 
     /// The passes for a count: 1 is the model alone, 2 adds the swapped frames, 4 adds the mirror image of both.
     /// Swapping is the better second pass (Middlebury, PSNR: RIFE v4.25 34.63 dB swapped against 33.62 mirrored,
-    /// 33.29 alone; Super SloMo and SepConv within 0.03 dB of either; README, Measured).
-    public static func passes(count: Int) -> [Pass]? {
+    /// 33.29 alone; Super SloMo and SepConv within 0.03 dB of either; README, Measured). For a model that already
+    /// averages both frame orders the swapped passes would repeat the others, so only the mirror image is added.
+    public static func passes(count: Int, swapSymmetric: Bool = false) -> [Pass]? {
         switch count {
         case 1: return [.identity]
-        case 2: return [.identity, .reversed]
-        case 4: return Pass.allCases
+        case 2: return [.identity, swapSymmetric ? .mirrored : .reversed]
+        case 4: return swapSymmetric ? [.identity, .mirrored] : Pass.allCases
         default: return nil
         }
     }
@@ -34,7 +35,14 @@ public final class SymmetryEnsemble: FrameInterpolator, FlowScalable {
         self.base = base; self.passes = passes
         let i = base.info
         info = ModelInfo(name: i.name, summary: "\(i.summary), mean of \(passes.count) symmetric passes", arbitraryT: i.arbitraryT,
-                         contextBefore: i.contextBefore, contextAfter: i.contextAfter, needsWeights: i.needsWeights)
+                         contextBefore: i.contextBefore, contextAfter: i.contextAfter, needsWeights: i.needsWeights,
+                         swapSymmetric: i.swapSymmetric)
+    }
+
+    /// An ensemble of `count` passes (1, 2 or 4) chosen for `base` (see `passes(count:swapSymmetric:)`).
+    public convenience init?(_ base: FrameInterpolator, count: Int) {
+        guard let passes = Self.passes(count: count, swapSymmetric: base.info.swapSymmetric) else { return nil }
+        self.init(base, passes: passes)
     }
 
     public var scale: Float {

@@ -31,11 +31,15 @@ public struct ModelInfo: Sendable {
     public let contextBefore: Int
     public let contextAfter: Int
     public let needsWeights: Bool
+    /// Whether swapping the two frames (t → 1 − t) gives the same frames: the model already averages both orders
+    /// (RIFE HDv3), so an ensemble's swapped passes would only repeat it.
+    public let swapSymmetric: Bool
 
     public init(name: String, summary: String, arbitraryT: Bool, contextBefore: Int = 0, contextAfter: Int = 0,
-                needsWeights: Bool = false) {
+                needsWeights: Bool = false, swapSymmetric: Bool = false) {
         self.name = name; self.summary = summary; self.arbitraryT = arbitraryT
         self.contextBefore = contextBefore; self.contextAfter = contextAfter; self.needsWeights = needsWeights
+        self.swapSymmetric = swapSymmetric
     }
 }
 

@@ -93,7 +93,7 @@ public final class IFNetHDv3: Layer {
 /// RIFE HDv3 as a frame interpolator (t = ½; other t by the pipeline's halving).
 public final class RIFEInterpolator: FrameInterpolator, FlowScalable {
     public let info = ModelInfo(name: "rife-hdv3", summary: "RIFE HDv3 (ECCV 2022), official weights", arbitraryT: false,
-                                needsWeights: true)
+                                needsWeights: true, swapSymmetric: true)
     public let network: IFNetHDv3
     public var scale: Float = 1
 

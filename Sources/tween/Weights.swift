@@ -51,7 +51,7 @@ enum WeightStore {
     /// The model, wrapped in a `SymmetryEnsemble` of `ensemble` passes when that is more than one.
     static func make(_ model: String, ensemble: Int = 1) throws -> FrameInterpolator {
         let base = try ModelRegistry.make(model, weights: load)
-        guard ensemble > 1, let passes = SymmetryEnsemble.passes(count: ensemble) else { return base }
-        return SymmetryEnsemble(base, passes: passes)
+        guard ensemble > 1, let wrapped = SymmetryEnsemble(base, count: ensemble) else { return base }
+        return wrapped
     }
 }

@@ -59,4 +59,16 @@ final class EnsembleTests: XCTestCase {
         for (x, y) in zip(try ensemble.interpolate(window, at: [0.3])[0].data, single.data) { XCTAssertEqual(x, y, accuracy: 1e-6) }
         XCTAssertNil(SymmetryEnsemble.passes(count: 3))
     }
+
+    /// A model that already averages both frame orders gets only mirrored passes (the swapped ones would repeat it).
+    func testASwapSymmetricModelIsOnlyMirrored() throws {
+        final class Symmetric: FrameInterpolator {
+            let info = ModelInfo(name: "s", summary: "s", arbitraryT: true, swapSymmetric: true)
+            func interpolate(_ window: FrameWindow, at times: [Float]) throws -> [Image] { times.map { _ in window.left } }
+        }
+        XCTAssertEqual(SymmetryEnsemble(Symmetric(), count: 2)?.passes, [.identity, .mirrored])
+        XCTAssertEqual(SymmetryEnsemble(Symmetric(), count: 4)?.passes, [.identity, .mirrored])
+        XCTAssertEqual(SymmetryEnsemble(LeftFrame(), count: 4)?.passes, SymmetryEnsemble.Pass.allCases)
+        XCTAssertNil(SymmetryEnsemble(LeftFrame(), count: 3))
+    }
 }

@@ -30,6 +30,11 @@ final class RIFEParityTests: XCTestCase {
         for (k, v) in file.tensors where k.hasPrefix("weights.") { weights[String(k.dropFirst("weights.".count))] = v }
         try net.load(weights)
         compare(net, file, flowTolerance: 1e-3, frameTolerance: 1e-4)
+        // Each block averages both frame orders, so swapping the frames gives the same frame (what
+        // `ModelInfo.swapSymmetric` claims; tolerance 1e-5: σ(−x) against 1 − σ(x) and sums in another order).
+        let (a, b) = (file.tensors["img0"]!, file.tensors["img1"]!)
+        let (forward, swapped) = Tensor.inferenceMode { (net.interpolate(a, b).frame, net.interpolate(b, a).frame) }
+        XCTAssertLessThanOrEqual(maxError(forward, swapped), 1e-5)
     }
 
     /// The official weights, when Scripts/fetch-rife.sh has installed them (they are not in the repository).
