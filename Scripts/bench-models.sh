@@ -3,6 +3,7 @@
 # conversion at 480p, 720p and 1080p (the clip scaled to each size, SECONDS long), libx264 CRF 18 preset medium for
 # every method. Prints output frames per second (passed-through frames included) and peak RSS; medians of RUNS.
 #   Scripts/bench-models.sh CLIP [RUNS] [SECONDS] [MODELS...]   (default models: superslomo sepconv)
+# Environment: TWEEN (the executable), SIZES (default "854x480 1280x720 1920x1080"), TWEEN_THREADS.
 set -euo pipefail
 clip=$1; runs=${2:-3}; seconds=${3:-2}; shift $(( $# < 3 ? $# : 3 )); models=${*:-superslomo sepconv}
 tween=${TWEEN:-.build/release/tween}
@@ -15,7 +16,7 @@ measure() {  # label, frames, command...: prints "label fps rss_mb"
     echo "$label $(echo "$frames / ($t1 - $t0)" | bc -l | xargs printf %.2f) $(( $(tail -1 "$work/rss") / 1024 ))"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-for size in 854x480 1280x720 1920x1080; do
+for size in ${SIZES:-854x480 1280x720 1920x1080}; do
     src="$work/src-$size.mkv"
     ffmpeg -v error -i "$clip" -t "$seconds" -vf "scale=${size/x/:},fps=25" -an -c:v ffv1 "$src"
     frames=$(( $(ffprobe -v error -count_packets -select_streams v -show_entries stream=nb_read_packets -of csv=p=0 "$src") * 2 ))
