@@ -198,6 +198,17 @@ struct Train: ParsableCommand {
                 Console.line("train: the cache's crops were drawn with --max-gap \(built.0) --max-motion \(built.1); the options given apply to new caches")
             }
         } else {
+            // Each crop holds three frames (and the teacher's four flow channels) in float32; writing adds a float16
+            // copy and the file's bytes, so the peak is about twice the crops (measured: 1,000 crops of 416 pixels,
+            // 9 GB of crops, were killed for memory on a 24 GB machine while writing; 500 fit).
+            let channels = teacher == nil ? 9 : 13
+            let peak = Double(cacheSamples) * Double(channels * cacheSize * cacheSize) * 8
+            let memory = Double(ProcessInfo.processInfo.physicalMemory)
+            if peak > 0.9 * memory {
+                let fit = Int(0.9 * memory / (Double(channels * cacheSize * cacheSize) * 8))
+                throw MediaError(cachePath, String(format: "a teacher cache of %d crops of %d pixels needs about %.0f GB while it is built, and this machine has %.0f GB; use --cache-samples %d or fewer",
+                                                   cacheSamples, cacheSize, peak / 1e9, memory / 1e9, fit))
+            }
             let teacherNet: ((Tensor, Tensor) -> Tensor)?
             if teacher != nil {
                 let rife = try WeightStore.make("rife-hdv3") as! RIFEInterpolator

@@ -20,6 +20,17 @@ final class TrainCommandTests: XCTestCase {
                    "--out", scratch + "/\(model).safetensors"] + extra)
     }
 
+    func testACacheTooLargeForMemoryIsRefusedBeforeItIsBuilt() throws {
+        // 10⁸ crops of 96 pixels would need about 10¹⁶ bytes: refused at once, naming the file and a size that fits.
+        let r = try train("superslomo", steps: 2, extra: ["--cache-samples", "100000000"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(r.stderrLines.filter { $0.hasPrefix("tween: error:") }.count, 1, r.stderr)
+        XCTAssertFalse(r.stderr.contains("train: cache"), r.stderr)   // nothing was built
+        XCTAssertTrue(r.stderr.contains("superslomo.cache-none-96-100000000.safetensors: a teacher cache of 100000000 crops of 96 pixels needs about"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("use --cache-samples"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch + "/superslomo.safetensors"))
+    }
+
     func testTrainWritesWeightsThatEvalLoadsAndResumes() throws {
         for model in ["superslomo", "sepconv"] {
             let first = try train(model, steps: 2)
