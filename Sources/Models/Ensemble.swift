@@ -51,7 +51,8 @@ public final class SymmetryEnsemble: FrameInterpolator, FlowScalable {
     }
 
     public func interpolate(_ window: FrameWindow, at times: [Float]) throws -> [Image] {
-        var sums: [Image]?
+        // Summed in place into the first pass's frames (no copies), in pass order, so the bytes do not depend on threads.
+        var sums: [Image] = []
         for pass in passes {
             var w = window
             if pass.mirrors {
@@ -63,22 +64,17 @@ public final class SymmetryEnsemble: FrameInterpolator, FlowScalable {
             }
             var frames = try base.interpolate(w, at: pass.reverses ? times.map { 1 - $0 } : times)
             if pass.mirrors { frames = frames.map { $0.mirrored() } }
-            if var s = sums {
-                for k in s.indices {
-                    s[k].data.withUnsafeMutableBufferPointer { acc in
-                        frames[k].data.withUnsafeBufferPointer { f in for j in acc.indices { acc[j] += f[j] } }
-                    }
+            if sums.isEmpty { sums = frames; continue }
+            for k in sums.indices {
+                sums[k].data.withUnsafeMutableBufferPointer { acc in
+                    frames[k].data.withUnsafeBufferPointer { f in for j in acc.indices { acc[j] += f[j] } }
                 }
-                sums = s
-            } else {
-                sums = frames
             }
         }
-        let inverse = 1 / Float(passes.count)
-        return sums!.map { image in
-            var out = image
-            if passes.count > 1 { for j in out.data.indices { out.data[j] *= inverse } }
-            return out
+        if passes.count > 1 {
+            let inverse = 1 / Float(passes.count)
+            for k in sums.indices { sums[k].data.withUnsafeMutableBufferPointer { acc in for j in acc.indices { acc[j] *= inverse } } }
         }
+        return sums
     }
 }
