@@ -72,6 +72,9 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("SepConv with a teacher: weight of the loss between each 1-D kernel's centre of mass and the teacher's displacement, pixels (default 0).", valueName: "w"))
     var kernelMoments: Float = 0
 
+    @Option(name: .long, help: ArgumentHelp("SepConv with a teacher: weight of the squared error between each 1-D kernel and the teacher's displacement as a bilinear tap pair (default 0).", valueName: "w"))
+    var kernelTargets: Float = 0
+
     @Option(name: .long, help: ArgumentHelp("Teacher cache file (default: next to --out).", valueName: "file"))
     var cache: String?
 
@@ -115,6 +118,9 @@ struct Train: ParsableCommand {
         guard kernel % 2 == 1, kernel >= 3 else { throw ValidationError("--kernel must be odd") }
         guard kernelMoments >= 0, kernelMoments == 0 || (model == "sepconv" && teacher != nil) else {
             throw ValidationError("--kernel-moments must be 0 or more and needs --model sepconv with --teacher")
+        }
+        guard kernelTargets >= 0, kernelTargets == 0 || (model == "sepconv" && teacher != nil) else {
+            throw ValidationError("--kernel-targets must be 0 or more and needs --model sepconv with --teacher")
         }
         if let growCropsUntil, growCropsUntil < 0 { throw ValidationError("--grow-crops-until must be 0 or more") }
         guard steps > 0, batch > 0, width > 0 else { throw ValidationError("--steps, --batch and --width must be positive") }
@@ -225,6 +231,7 @@ struct Train: ParsableCommand {
         }
         if let distillation { trainer.weights.distillation = distillation; trainer.weights.kernelDistillation = distillation }
         trainer.weights.kernelMoments = kernelMoments
+        trainer.weights.kernelTargets = kernelTargets
         if teacher == nil { trainer.weights.distillation = 0 }
         let validation = validationSet.validation(count: validationSamples, size: 128)
         Console.line(String(format: "train: validation set of %d crops; blending the inputs scores %.2f dB", validation.count, Trainer.blendPSNR(validation)))

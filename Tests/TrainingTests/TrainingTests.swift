@@ -141,6 +141,49 @@ final class TrainingPipelineTests: XCTestCase {
         XCTAssertEqual(Trainer.momentError(kernels(at: -1, scale: 1), teacher, channel: 3, radius: r).scalar, 1, accuracy: 1e-5)
     }
 
+    /// The kernel-tap targets are the teacher's warp: filtering two frames with them equals half of each frame warped
+    /// by its flow (bilinear, border; interior pixels, float tolerance 1e-5), whatever the heads' sign; a head whose
+    /// taps sum below zero gets negative targets with the same magnitudes.
+    func testKernelTargetsFilterLikeTheTeachersWarp() {
+        var rng = SeededRandom(seed: 21)
+        let (h, w, k) = (12, 12, 7)
+        let a = Tensor(shape: [1, 3, h, w], data: (0..<(3 * h * w)).map { _ in Float(rng.int(1000)) / 1000 })
+        let b = Tensor(shape: [1, 3, h, w], data: (0..<(3 * h * w)).map { _ in Float(rng.int(1000)) / 1000 })
+        let flow = Tensor(shape: [1, 4, h, w], data: (0..<(4 * h * w)).map { _ in Float(rng.int(4000)) / 1000 - 2 })
+        let positive = Tensor(shape: [1, k, h, w], data: [Float](repeating: 0.1, count: k * h * w))
+        let negative = Tensor(shape: [1, k, h, w], data: [Float](repeating: -0.1, count: k * h * w))
+        let targets = SepConv.Kernels(vertical1: Trainer.kernelTargets(positive, flow, channel: 1, size: k),
+                                      horizontal1: Trainer.kernelTargets(positive, flow, channel: 0, size: k),
+                                      vertical2: Trainer.kernelTargets(negative, flow, channel: 3, size: k),
+                                      horizontal2: Trainer.kernelTargets(negative, flow, channel: 2, size: k))
+        let model = SepConv(SepConv.Configuration(widths: [4, 4, 8, 8, 8], subnetWidth: 4, kernelSize: k), seed: 1)
+        let filtered = model.filter(a, b, targets)
+        let warped = a.warped(by: flow.slice(axis: 1, 0..<2), padding: .border) * 0.5
+            + b.warped(by: flow.slice(axis: 1, 2..<4), padding: .border) * 0.5
+        for c in 0..<3 { for y in 3..<(h - 3) { for x in 3..<(w - 3) {
+            let i = (c * h + y) * w + x
+            XCTAssertEqual(filtered.data[i], warped.data[i], accuracy: 1e-5, "c \(c) y \(y) x \(x)")
+        } } }
+        XCTAssertEqual(targets.vertical2.data.map(abs), Trainer.kernelTargets(positive, flow, channel: 3, size: k).data)
+        XCTAssertTrue(targets.vertical2.data.allSatisfy { $0 <= 0 })
+    }
+
+    /// With the tap loss on, a SepConv step reports it and training lowers it.
+    func testSepConvKernelTargetLossTrains() {
+        var rng = SeededRandom(seed: 9)
+        let scenes = SyntheticScenes(photos: Self.photos, maxMotion: 4)
+        var batch = [scenes.triplet(size: 32, t: 0.5, rng: &rng)]
+        batch[0].teacherFlow = (0..<4).flatMap { c in [Float](repeating: c % 2 == 0 ? 1.5 : -1, count: 32 * 32) }
+        let config = SepConv.Configuration(widths: [4, 4, 8, 8, 8], subnetWidth: 4, kernelSize: 9)
+        let trainer = Trainer(student: .sepConv(SepConv(config, seed: 2)), schedule: .constant(2e-3))
+        trainer.weights.kernelTargets = 1
+        let firstStep = trainer.step(batch)
+        XCTAssertEqual(firstStep.parts.map(\.0), ["l1", "distil", "taps"])
+        var last = firstStep
+        for _ in 0..<30 { last = trainer.step(batch) }
+        XCTAssertLessThan(last.parts[2].1, firstStep.parts[2].1 * 0.8, "tap loss \(firstStep.parts[2].1) → \(last.parts[2].1)")
+    }
+
     /// With the moment loss on, a SepConv step reports it and training on a moving scene still lowers the total loss.
     func testSepConvKernelMomentLossTrains() {
         var rng = SeededRandom(seed: 9)
