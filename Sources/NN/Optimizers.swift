@@ -36,6 +36,9 @@ public final class Adam {
     public var schedule: Schedule
     public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float, decoupled: Bool, variant: Variant
     public private(set) var step = 0
+    /// Updates since the moments were last zeroed (their bias correction); equals `step` unless a checkpoint of the
+    /// other variant was restored, which keeps the schedule's step but not moments of another kind.
+    public private(set) var momentStep = 0
     var m: [[Float]], v: [[Float]]
 
     public init(_ parameters: [Tensor], schedule: Schedule, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
@@ -49,7 +52,8 @@ public final class Adam {
     public func update() {
         let lr = schedule.rate(at: step)
         step += 1
-        let c1 = 1 - pow(beta1, Float(step)), c2 = 1 - pow(beta2, Float(step))
+        momentStep += 1
+        let c1 = 1 - pow(beta1, Float(momentStep)), c2 = 1 - pow(beta2, Float(momentStep))
         for (i, p) in parameters.enumerated() {
             guard let g = p.grad else { continue }
             for j in 0..<p.count {
@@ -72,7 +76,8 @@ public final class Adam {
 
     /// The optimiser's moments, for resumable checkpoints.
     public var state: [String: Tensor] {
-        var out: [String: Tensor] = ["step": Tensor(scalar: Float(step))]
+        var out: [String: Tensor] = ["step": Tensor(scalar: Float(step)), "moment_step": Tensor(scalar: Float(momentStep)),
+                                     "variant": Tensor(scalar: variant == .adam ? 0 : 1)]
         for i in 0..<parameters.count {
             out["m.\(i)"] = Tensor(shape: [m[i].count], data: m[i]); out["v.\(i)"] = Tensor(shape: [v[i].count], data: v[i])
         }
@@ -81,6 +86,15 @@ public final class Adam {
 
     public func restore(_ state: [String: Tensor]) {
         step = Int(state["step"]?.data.first ?? 0)
+        // Moments of the other variant mean something else (AdaMax keeps a running maximum, not a mean square): start
+        // them afresh, keeping the schedule's step.
+        let saved = state["variant"].map { $0.data.first == 0 ? Variant.adam : .adamax }
+        if let saved, saved != variant {
+            momentStep = 0
+            m = parameters.map { [Float](repeating: 0, count: $0.count) }; v = m
+            return
+        }
+        momentStep = Int(state["moment_step"]?.data.first ?? Float(step))
         for i in 0..<parameters.count {
             if let t = state["m.\(i)"], t.count == m[i].count { m[i] = t.data }
             if let t = state["v.\(i)"], t.count == v[i].count { v[i] = t.data }

@@ -62,10 +62,15 @@ public final class Trainer {
     public private(set) var averageCount = 0
     var average: [String: [Float]] = [:]
 
-    public init(student: Student, schedule: Schedule) {
+    /// `optimizer` defaults to each paper's: AdaMax for SepConv, Adam for Super SloMo.
+    public init(student: Student, schedule: Schedule, optimizer variant: Adam.Variant? = nil) {
         self.student = student
-        optimizer = Adam(student.layer.parameters().map(\.1), schedule: schedule,
-                         variant: { if case .sepConv = student { return .adamax }; return .adam }())
+        optimizer = Adam(student.layer.parameters().map(\.1), schedule: schedule, variant: variant ?? Self.paperOptimizer(student))
+    }
+
+    static func paperOptimizer(_ student: Student) -> Adam.Variant {
+        if case .sepConv = student { return .adamax }
+        return .adam
     }
 
     /// Stacks samples (all the same size and t) into batch tensors.
@@ -256,6 +261,10 @@ public final class Trainer {
         try student.layer.load(tensors, source: source, ignoring: ["optimizer.", "average"])
         var state: [String: Tensor] = [:]
         for (k, v) in tensors where k.hasPrefix("optimizer.") { state[String(k.dropFirst("optimizer.".count))] = v }
+        // Checkpoints from before the variant was recorded hold the paper's optimiser.
+        if state["variant"] == nil, state["step"] != nil {
+            state["variant"] = Tensor(scalar: Self.paperOptimizer(student) == .adam ? 0 : 1)
+        }
         optimizer.restore(state)
         average = [:]; averageCount = 0
         if let count = tensors["average_count"]?.data.first, count >= 1 {

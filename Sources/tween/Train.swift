@@ -72,6 +72,9 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("SepConv with a teacher: weight of the loss between each 1-D kernel's centre of mass and the teacher's displacement, pixels (default 0).", valueName: "w"))
     var kernelMoments: Float = 0
 
+    @Option(name: .long, help: ArgumentHelp("adam or adamax (default: the paper's, AdaMax for SepConv, Adam for Super SloMo); a resumed run that switches starts the moments afresh.", valueName: "name"))
+    var optimizer: String?
+
     @Option(name: .long, help: ArgumentHelp("SepConv with a teacher: weight of the squared error between each 1-D kernel and the teacher's displacement as a bilinear tap pair (default 0).", valueName: "w"))
     var kernelTargets: Float = 0
 
@@ -122,6 +125,7 @@ struct Train: ParsableCommand {
         guard kernelTargets >= 0, kernelTargets == 0 || (model == "sepconv" && teacher != nil) else {
             throw ValidationError("--kernel-targets must be 0 or more and needs --model sepconv with --teacher")
         }
+        if let optimizer, !["adam", "adamax"].contains(optimizer) { throw ValidationError("--optimizer must be adam or adamax") }
         if let growCropsUntil, growCropsUntil < 0 { throw ValidationError("--grow-crops-until must be 0 or more") }
         guard steps > 0, batch > 0, width > 0 else { throw ValidationError("--steps, --batch and --width must be positive") }
         if let decayFrom, !(0...steps).contains(decayFrom) { throw ValidationError("--decay-from must be between 0 and --steps") }
@@ -173,7 +177,8 @@ struct Train: ParsableCommand {
             metadata["kernel_size"] = "\(kernel)"; metadata["head_width"] = "\(config.subnetWidth)"
         }
         let decayStart = decayFrom ?? steps * 4 / 5
-        let trainer = Trainer(student: student, schedule: .decayingTail(lr, start: decayStart, steps: steps, floor: lr / 10))
+        let trainer = Trainer(student: student, schedule: .decayingTail(lr, start: decayStart, steps: steps, floor: lr / 10),
+                              optimizer: optimizer.map { $0 == "adam" ? .adam : .adamax })
         trainer.averageFrom = averageFrom
         let parameterCount = student.layer.parameters().reduce(0) { $0 + $1.1.count }
         Console.line("train: \(model) with \(parameterCount) parameters")

@@ -72,6 +72,30 @@ final class TrainingTests: XCTestCase {
         XCTAssertNil(p.grad)
     }
 
+    /// Restoring moments of the other variant keeps the schedule's step but starts the moments afresh: the next update
+    /// is again a first step (lr·sign(grad), tolerance 1e-6); the same variant resumes its moments and bias correction.
+    func testRestoringTheOtherVariantRestartsTheMoments() {
+        func stepped(_ variant: Adam.Variant, steps: Int) -> Adam {
+            let p = Tensor(shape: [2], data: [1, 1], requiresGrad: true)
+            let o = Adam([p], schedule: .constant(0.1), variant: variant)
+            for _ in 0..<steps { (p * Tensor(shape: [2], data: [3, -0.5])).sum().backward(); o.update() }
+            return o
+        }
+        let saved = stepped(.adamax, steps: 5).state
+        let p = Tensor(shape: [2], data: [1, 1], requiresGrad: true)
+        let adam = Adam([p], schedule: .constant(0.1), variant: .adam)
+        adam.restore(saved)
+        XCTAssertEqual(adam.step, 5); XCTAssertEqual(adam.momentStep, 0)
+        (p * Tensor(shape: [2], data: [3, -0.5])).sum().backward()
+        adam.update()
+        XCTAssertEqual(p.data[0], 0.9, accuracy: 1e-6); XCTAssertEqual(p.data[1], 1.1, accuracy: 1e-6)
+        XCTAssertEqual(adam.step, 6); XCTAssertEqual(adam.momentStep, 1)
+        let adamax = Adam([Tensor(shape: [2], data: [1, 1], requiresGrad: true)], schedule: .constant(0.1), variant: .adamax)
+        adamax.restore(saved)
+        XCTAssertEqual(adamax.momentStep, 5)
+        XCTAssertEqual(adamax.state["m.0"]!.data, saved["m.0"]!.data)
+    }
+
     func testBatchNormNormalisesAndTracksRunningStatistics() {
         let bn = BatchNorm2d(2)
         let x = Tensor(shape: [2, 2, 1, 2], data: [1, 3, 10, 10, 5, 7, 10, 10], requiresGrad: true)
