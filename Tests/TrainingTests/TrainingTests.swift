@@ -168,14 +168,20 @@ final class TrainingPipelineTests: XCTestCase {
         XCTAssertTrue(targets.vertical2.data.allSatisfy { $0 <= 0 })
     }
 
-    /// With the tap loss on, a SepConv step reports it and training lowers it.
-    func testSepConvKernelTargetLossTrains() {
+    /// A tiny SepConv and one synthetic triplet with moving content and a uniform teacher flow (1.5, −1 px).
+    func movingSceneSepConvTrainer() -> (Trainer, [TrainingSample]) {
         var rng = SeededRandom(seed: 9)
         let scenes = SyntheticScenes(photos: Self.photos, maxMotion: 4)
         var batch = [scenes.triplet(size: 32, t: 0.5, rng: &rng)]
         batch[0].teacherFlow = (0..<4).flatMap { c in [Float](repeating: c % 2 == 0 ? 1.5 : -1, count: 32 * 32) }
         let config = SepConv.Configuration(widths: [4, 4, 8, 8, 8], subnetWidth: 4, kernelSize: 9)
         let trainer = Trainer(student: .sepConv(SepConv(config, seed: 2)), schedule: .constant(2e-3))
+        return (trainer, batch)
+    }
+
+    /// With the tap loss on, a SepConv step reports it and training lowers it.
+    func testSepConvKernelTargetLossTrains() {
+        let (trainer, batch) = movingSceneSepConvTrainer()
         trainer.weights.kernelTargets = 1
         let firstStep = trainer.step(batch)
         XCTAssertEqual(firstStep.parts.map(\.0), ["l1", "distil", "taps"])
@@ -186,12 +192,7 @@ final class TrainingPipelineTests: XCTestCase {
 
     /// With the moment loss on, a SepConv step reports it and training on a moving scene still lowers the total loss.
     func testSepConvKernelMomentLossTrains() {
-        var rng = SeededRandom(seed: 9)
-        let scenes = SyntheticScenes(photos: Self.photos, maxMotion: 4)
-        var batch = [scenes.triplet(size: 32, t: 0.5, rng: &rng)]
-        batch[0].teacherFlow = (0..<4).flatMap { c in [Float](repeating: c % 2 == 0 ? 1.5 : -1, count: 32 * 32) }
-        let config = SepConv.Configuration(widths: [4, 4, 8, 8, 8], subnetWidth: 4, kernelSize: 9)
-        let trainer = Trainer(student: .sepConv(SepConv(config, seed: 2)), schedule: .constant(2e-3))
+        let (trainer, batch) = movingSceneSepConvTrainer()
         trainer.weights.kernelMoments = 0.05
         let firstStep = trainer.step(batch)
         XCTAssertEqual(firstStep.parts.map(\.0), ["l1", "distil", "moment"])
