@@ -1,0 +1,110 @@
+"""What a SepConv weight file's kernels do on benchmark triplets: whether they compensate motion or only blend.
+
+For each sequence it prints the model's and blend's PSNR, then per head (Vertical1, Horizontal1, Vertical2,
+Horizontal2) the 1-D kernel's sum (mean, spread across the frame), its centre of mass Σ (i − r)·kᵢ / Σ kᵢ in
+pixels, the median spread of its taps about that centre, and the mean negative mass; then the mean kernel profile,
+and which ReLU channels of the heads and of the decoder are alive. A motion-compensating model has centres that
+follow the scene's motion (several pixels on Grove2 or Urban2) and sharp (spread < 1 px) kernels; a model that
+only blends has near-constant centres and sums.
+
+    python3 Scripts/diagnose_sepconv.py [--weights Sources/tween/Weights/sepconv.safetensors] \
+        ../shared/data/middlebury/Dimetrodon ../shared/data/middlebury/Grove2
+
+Needs PyTorch, safetensors, numpy and Pillow (diagnostics only; nothing in the build or tests uses it). Reads the
+frames from where they are and copies nothing."""
+import argparse
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from safetensors.torch import load_file
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "reference"))
+from sepconv import SepConv  # noqa: E402
+
+HEADS = ("Vertical1", "Horizontal1", "Vertical2", "Horizontal2")
+
+
+def load_model(path):
+    weights = {k: v.float() for k, v in load_file(path).items()}
+    widths = tuple(weights[f"moduleConv{i}.0.weight"].shape[0] for i in range(1, 6))
+    model = SepConv(widths=widths, subnet_width=weights["moduleVertical1.0.weight"].shape[0],
+                    kernel=weights["moduleVertical1.7.weight"].shape[0])
+    model.load_state_dict(weights)
+    return model.eval()
+
+
+def read(path):
+    return torch.from_numpy(np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255).permute(2, 0, 1)[None]
+
+
+def triplet(folder):
+    names = sorted(os.listdir(folder))
+    middle = [n for n in names if "i" in os.path.splitext(n)[0][5:]] or [names[1]]
+    outer = [n for n in names if n not in middle]
+    return read(os.path.join(folder, outer[0])), read(os.path.join(folder, middle[0])), read(os.path.join(folder, outer[1]))
+
+
+def alive(x):
+    """Channels with more than 1% positive activations, and the mean activation."""
+    fraction = (x > 0).float().mean((0, 2, 3))
+    return f"{int((fraction > 0.01).sum())}/{len(fraction)} alive, mean {x.mean().item():.3f}"
+
+
+def diagnose(model, folder):
+    a, truth, b = triplet(folder)
+    h, w = a.shape[2:]
+    pad = [0, (32 - w % 32) % 32, 0, (32 - h % 32) % 32]
+    ap, bp = F.pad(a, pad, mode="replicate"), F.pad(b, pad, mode="replicate")
+    m = model
+    with torch.no_grad():
+        c1 = m.moduleConv1(torch.cat([ap, bp], 1))
+        c2 = m.moduleConv2(F.avg_pool2d(c1, 2))
+        c3 = m.moduleConv3(F.avg_pool2d(c2, 2))
+        c4 = m.moduleConv4(F.avg_pool2d(c3, 2))
+        c5 = m.moduleConv5(F.avg_pool2d(c4, 2))
+        d5 = m.moduleUpsample5(m.moduleDeconv5(F.avg_pool2d(c5, 2)))
+        d4 = m.moduleUpsample4(m.moduleDeconv4(d5 + c5))
+        d3 = m.moduleUpsample3(m.moduleDeconv3(d4 + c4))
+        d2 = m.moduleUpsample2(m.moduleDeconv2(d3 + c3))
+        combined = d2 + c2
+        kernels = {n: getattr(m, "module" + n)(combined)[0, :, :h, :w] for n in HEADS}
+        out = m(ap, bp)[:, :, :h, :w]
+    psnr = lambda x: -10 * torch.log10(((x.clamp(0, 1) - truth) ** 2).mean()).item()
+    print(f"{os.path.basename(folder.rstrip('/'))}: model {psnr(out):.2f} dB, blend {psnr((a + b) / 2):.2f} dB")
+    k = m.kernel
+    offsets = (torch.arange(k).float() - k // 2)[:, None, None]
+    for name, kern in kernels.items():
+        total = kern.sum(0)
+        centre = (kern * offsets).sum(0) / total
+        spread = ((kern * (offsets - centre) ** 2).sum(0) / total).clamp(min=0).sqrt()
+        print(f"  {name:11s} sum {total.mean():+.3f} (sd {total.std():.3f})  centre {centre.mean():+.2f} px "
+              f"(|centre| {centre.abs().mean():.2f}, sd {centre.std():.2f})  spread median {spread.median():.2f} px  "
+              f"negative mass {kern.clamp(max=0).sum(0).mean():+.3f}")
+        print("    mean profile", " ".join(f"{v:+.2f}" for v in kern.mean((1, 2)).tolist()))
+    with torch.no_grad():
+        for name in HEADS:
+            x, report = combined, []
+            for layer in getattr(m, "module" + name):
+                x = layer(x)
+                if isinstance(layer, torch.nn.ReLU):
+                    report.append(alive(x))
+            print(f"  {name:11s} ReLUs: " + "; ".join(report))
+    print(f"  decoder d2: {alive(d2)}; d5 (moduleUpsample5): {alive(d5)}; encoder c1: {alive(c1)}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--weights", default="Sources/tween/Weights/sepconv.safetensors")
+    parser.add_argument("folders", nargs="+", help="triplet folders (three frames each, the middle one named like frame10i11)")
+    args = parser.parse_args()
+    model = load_model(args.weights)
+    for folder in args.folders:
+        diagnose(model, folder)
+
+
+if __name__ == "__main__":
+    main()
