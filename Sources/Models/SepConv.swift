@@ -94,6 +94,13 @@ public final class SepConv: Layer {
     }
 
     public func kernels(_ first: Tensor, _ second: Tensor) -> Kernels {
+        let combined = trunk(first, second)
+        return Kernels(vertical1: vertical1(combined), horizontal1: horizontal1(combined),
+                       vertical2: vertical2(combined), horizontal2: horizontal2(combined))
+    }
+
+    /// The encoder–decoder's features at half resolution that every kernel head reads (Deconv2 + Conv2).
+    func trunk(_ first: Tensor, _ second: Tensor) -> Tensor {
         let c1 = conv[0](Tensor.concat([first, second]))
         let c2 = conv[1](c1.avgPool(2)), c3 = conv[2](c2.avgPool(2))
         let c4 = conv[3](c3.avgPool(2)), c5 = conv[4](c4.avgPool(2))
@@ -101,9 +108,7 @@ public final class SepConv: Layer {
         let d4 = upsample[1](deconv[1](d5 + c5))
         let d3 = upsample[2](deconv[2](d4 + c4))
         let d2 = upsample[3](deconv[3](d3 + c3))
-        let combined = d2 + c2
-        return Kernels(vertical1: vertical1(combined), horizontal1: horizontal1(combined),
-                       vertical2: vertical2(combined), horizontal2: horizontal2(combined))
+        return d2 + c2
     }
 
     /// Both frames filtered by their kernels and summed. Each frame is replicate-padded by ⌊K/2⌋ so every output

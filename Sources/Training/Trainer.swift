@@ -44,6 +44,12 @@ public struct LossWeights: Sendable {
     /// bilinear tap pair of weight √½ (filtering with such kernels is warping by the teacher, each frame weighted ½);
     /// see `Trainer.kernelTargets` (0: off, the shipped recipe's form).
     public var kernelTargets: Float = 0
+    /// SepConv with displacement-decoder heads (`SepConv.initialiseKernelsAsDisplacementDecoder`): L1 between each
+    /// head's displacement channel and the teacher's displacement along its axis, pixels (0: off). Privileged
+    /// distillation of the one number per pixel that such a head regresses.
+    public var displacement: Float = 0
+    /// The decoder's α (one unit of the displacement channel is 1/α pixels); used by the displacement loss.
+    public var displacementScale: Float = 1 / 16
     public init() {}
 }
 
@@ -108,7 +114,16 @@ public final class Trainer {
                 parts.append(("distil", d * weights.distillation))
             }
         case .sepConv(let m):
-            let k = m.kernels(a, b)
+            let k: SepConv.Kernels
+            var displacementLoss: Tensor?
+            if let teacher, weights.displacement > 0 {
+                let (kernels, displacements) = m.kernelsAndDisplacements(a, b, alpha: weights.displacementScale)
+                k = kernels
+                let e = (0..<4).map { Self.displacementError(displacements[$0], teacher, channel: $0, radius: m.configuration.kernelSize / 2) }
+                displacementLoss = (e[0] + e[1] + e[2] + e[3]) * (weights.displacement / 4)
+            } else {
+                k = m.kernels(a, b)
+            }
             let (p1, p2) = m.filteredFrames(a, b, k)
             parts.append(("l1", Loss.l1(p1 + p2, mid)))
             if let teacher, weights.distillation > 0 {
@@ -133,6 +148,7 @@ public final class Trainer {
                     + Loss.mse(k.vertical2, Self.kernelTargets(k.vertical2, teacher, channel: 3, size: size))
                 parts.append(("taps", e * weights.kernelTargets))
             }
+            if let displacementLoss { parts.append(("displacement", displacementLoss)) }
         }
         let total = parts.dropFirst().reduce(parts[0].1) { $0 + $1.1 }
         total.backward()
@@ -152,6 +168,15 @@ public final class Trainer {
         let d = flow.slice(axis: 1, channel..<(channel + 1))
         let target = Tensor(shape: d.shape, data: d.data.map { min(Float(r), max(-Float(r), $0)) })
         return Loss.l1(moments.slice(axis: 1, 1..<2), target * moments.slice(axis: 1, 0..<1))
+    }
+
+    /// Mean |d − f| over pixels between one head's displacement [N, 1, H/2, W/2] (half resolution, full-resolution
+    /// pixels) and one channel of the teacher's flow [N, 4, H, W], averaged over 2 × 2 blocks and clamped to the
+    /// kernel's reach ±r.
+    static func displacementError(_ displacement: Tensor, _ flow: Tensor, channel: Int, radius r: Int) -> Tensor {
+        let f = flow.slice(axis: 1, channel..<(channel + 1)).avgPool(2)
+        let target = Tensor(shape: f.shape, data: f.data.map { min(Float(r), max(-Float(r), $0)) })
+        return Loss.l1(displacement, target)
     }
 
     /// One head's 1-D kernels [N, K, H, W] as they should be for one channel of the teacher's flow: a bilinear tap pair

@@ -78,6 +78,18 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("SepConv with a teacher: weight of the squared error between each 1-D kernel and the teacher's displacement as a bilinear tap pair (default 0).", valueName: "w"))
     var kernelTargets: Float = 0
 
+    @Option(name: .long, help: ArgumentHelp("Start a new run from this weight file's weights (same model and sizes) with a fresh optimiser.", valueName: "file"))
+    var initFrom: String?
+
+    @Flag(name: .long, help: "SepConv, a new run: rewrite the kernel heads into displacement decoders (each head regresses one displacement per pixel and decodes it into a bilinear tap pair; starts at a blend).")
+    var displacementInit = false
+
+    @Option(name: .long, help: ArgumentHelp("SepConv with displacement-decoder heads and a teacher: weight of the L1 between each head's displacement and the teacher's, pixels (default 0).", valueName: "w"))
+    var displacementLoss: Float = 0
+
+    @Option(name: .long, help: ArgumentHelp("The displacement decoder's α: one unit of the channel is 1/α pixels (default 1/16, or the checkpoint's).", valueName: "α"))
+    var displacementScale: Float?
+
     @Option(name: .long, help: ArgumentHelp("Teacher cache file (default: next to --out).", valueName: "file"))
     var cache: String?
 
@@ -125,6 +137,15 @@ struct Train: ParsableCommand {
         guard kernelTargets >= 0, kernelTargets == 0 || (model == "sepconv" && teacher != nil) else {
             throw ValidationError("--kernel-targets must be 0 or more and needs --model sepconv with --teacher")
         }
+        guard displacementLoss >= 0, displacementLoss == 0 || (model == "sepconv" && teacher != nil) else {
+            throw ValidationError("--displacement-loss must be 0 or more and needs --model sepconv with --teacher")
+        }
+        if displacementInit && model != "sepconv" { throw ValidationError("--displacement-init applies to sepconv only") }
+        if displacementInit && blendInit { throw ValidationError("--displacement-init and --blend-init are two different starts; pick one") }
+        if (displacementInit || initFrom != nil) && resume {
+            throw ValidationError("--displacement-init and --init-from start a new run; a resumed run keeps its checkpoint's weights")
+        }
+        if let displacementScale, !(displacementScale > 0) { throw ValidationError("--displacement-scale must be positive") }
         if let optimizer, !["adam", "adamax"].contains(optimizer) { throw ValidationError("--optimizer must be adam or adamax") }
         if let growCropsUntil, growCropsUntil < 0 { throw ValidationError("--grow-crops-until must be 0 or more") }
         guard steps > 0, batch > 0, width > 0 else { throw ValidationError("--steps, --batch and --width must be positive") }
@@ -165,13 +186,16 @@ struct Train: ParsableCommand {
         switch model {
         case "superslomo":
             let widths = [1, 2, 4, 8, 16, 16].map { $0 * width }
-            student = .superSloMo(SuperSloMo(widths: widths, linearOutput: true, seed: seed))
+            let network = SuperSloMo(widths: widths, linearOutput: true, seed: seed)
+            if let initFrom { try network.load(try Safetensors.read(initFrom).tensors, source: initFrom, ignoring: ["optimizer.", "average"]); metadata["init_from"] = initFrom }
+            student = .superSloMo(network)
             metadata["architecture"] = "Super SloMo"; metadata["widths"] = widths.map(String.init).joined(separator: ",")
             metadata[SuperSloMo.outputMetadata.0] = SuperSloMo.outputMetadata.1
         default:
             let config = SepConv.Configuration(widths: [1, 2, 4, 8, 8].map { $0 * width }, subnetWidth: headWidth ?? 2 * width, kernelSize: kernel)
             let network = SepConv(config, seed: seed)
             if blendInit { network.initialiseKernelsAsBlend(weightScale: blendInitScale); metadata["kernel_init"] = "blend, last weights ×\(blendInitScale)" }
+            if let initFrom { try network.load(try Safetensors.read(initFrom).tensors, source: initFrom, ignoring: ["optimizer.", "average"]); metadata["init_from"] = initFrom }
             student = .sepConv(network)
             metadata["architecture"] = "SepConv"; metadata["widths"] = config.widths.map(String.init).joined(separator: ",")
             metadata["kernel_size"] = "\(kernel)"; metadata["head_width"] = "\(config.subnetWidth)"
@@ -183,10 +207,11 @@ struct Train: ParsableCommand {
         let parameterCount = student.layer.parameters().reduce(0) { $0 + $1.1.count }
         Console.line("train: \(model) with \(parameterCount) parameters")
 
-        var firstStep = 0
+        var firstStep = 0, checkpointScale: Float?
         if resume {
             let file = try Safetensors.read(checkpointPath)
             try trainer.restore(file.tensors, source: checkpointPath)
+            checkpointScale = file.metadata["displacement_scale"].flatMap(Float.init)
             firstStep = trainer.optimizer.step
             if averageFrom == nil && trainer.averageCount > 0 {
                 Console.line("train: the checkpoint's running mean of \(trainer.averageCount) steps is dropped (no --average-from)")
@@ -237,6 +262,15 @@ struct Train: ParsableCommand {
         if let distillation { trainer.weights.distillation = distillation; trainer.weights.kernelDistillation = distillation }
         trainer.weights.kernelMoments = kernelMoments
         trainer.weights.kernelTargets = kernelTargets
+        trainer.weights.displacement = displacementLoss
+        trainer.weights.displacementScale = displacementScale ?? checkpointScale ?? 1 / 16
+        if case .sepConv(let network) = student, displacementInit {
+            network.initialiseKernelsAsDisplacementDecoder(alpha: trainer.weights.displacementScale)
+            metadata["kernel_init"] = "displacement decoder"
+        }
+        if displacementInit || displacementLoss > 0 || checkpointScale != nil {
+            metadata["displacement_scale"] = "\(trainer.weights.displacementScale)"
+        }
         if teacher == nil { trainer.weights.distillation = 0 }
         let validation = validationSet.validation(count: validationSamples, size: 128)
         Console.line(String(format: "train: validation set of %d crops; blending the inputs scores %.2f dB", validation.count, Trainer.blendPSNR(validation)))

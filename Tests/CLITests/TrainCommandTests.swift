@@ -86,6 +86,37 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(wrongModel.stderr.contains("applies to sepconv only"), wrongModel.stderr)
     }
 
+    /// A new SepConv run from another run's weights with displacement-decoder heads: it trains, records its start and
+    /// α in the weight file, and loads in eval; the options are refused where they cannot apply.
+    func testInitFromAndDisplacementInit() throws {
+        let base = try train("sepconv", steps: 2)
+        XCTAssertEqual(base.status, 0, base.stderr)
+        let out = scratch + "/decoder/sepconv.safetensors"
+        let r = try tween(["train", "--model", "sepconv", "--width", "4", "--kernel", "7", "--data", scratch + "/media", "--steps", "2",
+                           "--batch", "1", "--crop", "64", "--cache-samples", "4", "--validation-samples", "2",
+                           "--init-from", scratch + "/sepconv.safetensors", "--displacement-init", "--displacement-scale", "0.125", "--out", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let header = try String(contentsOfFile: out, encoding: .isoLatin1)
+        XCTAssertTrue(header.contains("\"kernel_init\":\"displacement decoder\""), String(header.prefix(600)))
+        XCTAssertTrue(header.contains("\"displacement_scale\":\"0.125\""), String(header.prefix(600)))
+        let eval = try tween(["eval", fixture("triplets"), "--model", "sepconv", "--weights-dir", scratch + "/decoder", "--json"])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        for (model, extra, message) in [("sepconv", ["--displacement-loss", "1"], "--displacement-loss must be 0 or more and needs --model sepconv with --teacher"),
+                                        ("sepconv", ["--displacement-init", "--resume"], "start a new run"),
+                                        ("sepconv", ["--displacement-init", "--blend-init"], "pick one"),
+                                        ("sepconv", ["--displacement-scale", "0"], "--displacement-scale must be positive"),
+                                        ("superslomo", ["--displacement-init"], "applies to sepconv only")] {
+            let bad = try tween(["train", "--model", model, "--data", scratch + "/media", "--out", scratch + "/bad.safetensors"] + extra)
+            XCTAssertEqual(bad.status, 2, extra.joined(separator: " "))
+            XCTAssertTrue(bad.stderr.contains(message), bad.stderr)
+        }
+        let mismatch = try tween(["train", "--model", "sepconv", "--width", "8", "--data", scratch + "/media", "--steps", "1", "--batch", "1",
+                                  "--crop", "64", "--cache-samples", "4", "--init-from", scratch + "/sepconv.safetensors",
+                                  "--out", scratch + "/wide/sepconv.safetensors"])
+        XCTAssertEqual(mismatch.status, 1, mismatch.stderr)
+        XCTAssertTrue(mismatch.stderr.contains("sepconv.safetensors: does not match the model"), mismatch.stderr)
+    }
+
     func testTrainWithoutMediaIsAClearError() throws {
         try FileManager.default.createDirectory(atPath: scratch + "/nothing", withIntermediateDirectories: true)
         let r = try tween(["train", "--model", "sepconv", "--data", scratch + "/nothing", "--steps", "1", "--out", scratch + "/x.safetensors"])

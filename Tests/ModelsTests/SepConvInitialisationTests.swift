@@ -1,5 +1,6 @@
 import XCTest
 @testable import Models
+import NN
 import Tensor
 
 final class SepConvInitialisationTests: XCTestCase {
@@ -31,5 +32,46 @@ final class SepConvInitialisationTests: XCTestCase {
         blend.initialiseKernelsAsBlend()
         XCTAssertLessThan(distanceFromMean(blend), distanceFromMean(random) / 4)
         XCTAssertGreaterThan(distanceFromMean(blend), 0)
+    }
+
+    /// The displacement decoder turns each head's channel into a bilinear tap pair of weight √½ at that displacement:
+    /// with the second convolution's weights zeroed its channel 0 is its bias α(d + r), and every pixel's kernel must
+    /// be √½(1 − f) at tap r + ⌊d⌋ and √½·f at the next (f the fraction), zero elsewhere, for positive, negative,
+    /// zero and whole displacements; the displacement read back is d (float tolerance 1e-5 throughout).
+    func testDisplacementDecoderDecodesItsChannelIntoABilinearTapPair() {
+        let config = SepConv.Configuration(widths: [4, 4, 8, 8, 8], subnetWidth: 4, kernelSize: 9)
+        let (alpha, r) = (Float(1) / 8, 4)
+        let net = SepConv(config, seed: 5)
+        net.initialiseKernelsAsDisplacementDecoder(alpha: alpha)
+        let wanted: [Float] = [2.3, -1.6, 0, 3]   // horizontal1, vertical1, horizontal2, vertical2
+        for (head, d) in zip(net.headsByFlowChannel, wanted) {
+            let second = head.layers[2] as! Conv2d
+            for i in second.weight.data.indices { second.weight.data[i] = 0 }
+            second.bias!.data[0] = alpha * (d + Float(r))
+        }
+        let (kernels, displacements) = Tensor.inferenceMode { net.kernelsAndDisplacements(first, second, alpha: alpha) }
+        let plane = 32 * 64
+        for (index, (k, d)) in zip([kernels.horizontal1, kernels.vertical1, kernels.horizontal2, kernels.vertical2], wanted).enumerated() {
+            XCTAssertEqual(k.shape, [1, 9, 32, 64])
+            let u = d + Float(r), lower = Int(u.rounded(.down)), f = u - Float(lower)
+            for tap in 0..<9 {
+                let expected = tap == lower ? (1 - f) * Float(0.5).squareRoot() : (tap == lower + 1 ? f * Float(0.5).squareRoot() : 0)
+                for p in stride(from: 0, to: plane, by: 97) {
+                    XCTAssertEqual(k.data[tap * plane + p], expected, accuracy: 1e-5, "head \(index) tap \(tap)")
+                }
+            }
+            XCTAssertEqual(displacements[index].shape, [1, 1, 16, 32])
+            for v in displacements[index].data { XCTAssertEqual(v, d, accuracy: 1e-5) }
+        }
+    }
+
+    /// Started as a decoder, the network sits near a blend: every displacement within 2 px of zero (a tenth of the
+    /// random weights stays on the displacement channel) and the output far nearer the mean than a random network's.
+    func testDisplacementDecoderStartsNearABlend() {
+        let random = SepConv(config, seed: 3), decoder = SepConv(config, seed: 3)
+        decoder.initialiseKernelsAsDisplacementDecoder()
+        let (_, displacements) = Tensor.inferenceMode { decoder.kernelsAndDisplacements(first, second, alpha: 1 / 16) }
+        for d in displacements { XCTAssertLessThan(d.data.map(Swift.abs).max()!, 2) }
+        XCTAssertLessThan(distanceFromMean(decoder), distanceFromMean(random) / 4)
     }
 }

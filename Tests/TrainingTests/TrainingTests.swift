@@ -190,6 +190,37 @@ final class TrainingPipelineTests: XCTestCase {
         XCTAssertLessThan(last.parts[2].1, firstStep.parts[2].1 * 0.8, "tap loss \(firstStep.parts[2].1) → \(last.parts[2].1)")
     }
 
+    /// With displacement-decoder heads and the displacement loss on, a step reports the loss and training pulls every
+    /// head's displacement towards the teacher's uniform (1.5, −1) px.
+    func testSepConvDisplacementLossTrains() {
+        let (trainer, batch) = movingSceneSepConvTrainer()
+        guard case .sepConv(let net) = trainer.student else { return XCTFail("not SepConv") }
+        net.initialiseKernelsAsDisplacementDecoder()
+        trainer.weights.displacement = 1
+        let firstStep = trainer.step(batch)
+        XCTAssertEqual(firstStep.parts.map(\.0), ["l1", "distil", "displacement"])
+        var last = firstStep
+        for _ in 0..<30 { last = trainer.step(batch) }
+        XCTAssertLessThan(last.parts[2].1, firstStep.parts[2].1 * 0.5, "displacement loss \(firstStep.parts[2].1) → \(last.parts[2].1)")
+    }
+
+    /// The displacement target is the teacher's flow channel averaged over 2 × 2 blocks and clamped to ±r: a
+    /// displacement equal to it scores zero, one off by 0.5 px everywhere scores 0.5 (float tolerance 1e-6).
+    func testDisplacementErrorAgainstTheHalfResolutionTeacher() {
+        // Channel 1 holds 1, 2, 3, 10 in each 2 × 2 block (mean 4, clamped to r = 3); channel 0 holds −1, −2 in rows.
+        var flow = [Float](repeating: 0, count: 4 * 4 * 4)
+        for y in 0..<4 { for x in 0..<4 {
+            flow[y * 4 + x] = y % 2 == 0 ? -1 : -2
+            flow[16 + y * 4 + x] = [1, 2, 3, 10][(y % 2) * 2 + x % 2]
+        } }
+        let teacher = Tensor(shape: [1, 4, 4, 4], data: flow)
+        let exact = Tensor(shape: [1, 1, 2, 2], data: [-1.5, -1.5, -1.5, -1.5])
+        XCTAssertEqual(Trainer.displacementError(exact, teacher, channel: 0, radius: 3).scalar, 0, accuracy: 1e-6)
+        XCTAssertEqual(Trainer.displacementError(exact + 0.5, teacher, channel: 0, radius: 3).scalar, 0.5, accuracy: 1e-6)
+        let clamped = Tensor(shape: [1, 1, 2, 2], data: [3, 3, 3, 3])
+        XCTAssertEqual(Trainer.displacementError(clamped, teacher, channel: 1, radius: 3).scalar, 0, accuracy: 1e-6)
+    }
+
     /// With the moment loss on, a SepConv step reports it and training on a moving scene still lowers the total loss.
     func testSepConvKernelMomentLossTrains() {
         let (trainer, batch) = movingSceneSepConvTrainer()
