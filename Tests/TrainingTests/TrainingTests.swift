@@ -179,15 +179,21 @@ final class TrainingPipelineTests: XCTestCase {
         return (trainer, batch)
     }
 
+    /// One step, then 30 more on the same batch: the first step's part names and the extra part's value before and after.
+    func trainExtraPart(_ trainer: Trainer, _ batch: [TrainingSample]) -> (names: [String], first: Float, last: Float) {
+        let firstStep = trainer.step(batch)
+        var last = firstStep
+        for _ in 0..<30 { last = trainer.step(batch) }
+        return (firstStep.parts.map(\.0), firstStep.parts[2].1, last.parts[2].1)
+    }
+
     /// With the tap loss on, a SepConv step reports it and training lowers it.
     func testSepConvKernelTargetLossTrains() {
         let (trainer, batch) = movingSceneSepConvTrainer()
         trainer.weights.kernelTargets = 1
-        let firstStep = trainer.step(batch)
-        XCTAssertEqual(firstStep.parts.map(\.0), ["l1", "distil", "taps"])
-        var last = firstStep
-        for _ in 0..<30 { last = trainer.step(batch) }
-        XCTAssertLessThan(last.parts[2].1, firstStep.parts[2].1 * 0.8, "tap loss \(firstStep.parts[2].1) → \(last.parts[2].1)")
+        let r = trainExtraPart(trainer, batch)
+        XCTAssertEqual(r.names, ["l1", "distil", "taps"])
+        XCTAssertLessThan(r.last, r.first * 0.8, "tap loss \(r.first) → \(r.last)")
     }
 
     /// With displacement-decoder heads and the displacement loss on, a step reports the loss and training pulls every
@@ -197,11 +203,9 @@ final class TrainingPipelineTests: XCTestCase {
         guard case .sepConv(let net) = trainer.student else { return XCTFail("not SepConv") }
         net.initialiseKernelsAsDisplacementDecoder()
         trainer.weights.displacement = 1
-        let firstStep = trainer.step(batch)
-        XCTAssertEqual(firstStep.parts.map(\.0), ["l1", "distil", "displacement"])
-        var last = firstStep
-        for _ in 0..<30 { last = trainer.step(batch) }
-        XCTAssertLessThan(last.parts[2].1, firstStep.parts[2].1 * 0.5, "displacement loss \(firstStep.parts[2].1) → \(last.parts[2].1)")
+        let r = trainExtraPart(trainer, batch)
+        XCTAssertEqual(r.names, ["l1", "distil", "displacement"])
+        XCTAssertLessThan(r.last, r.first * 0.5, "displacement loss \(r.first) → \(r.last)")
     }
 
     /// The displacement target is the teacher's flow channel averaged over 2 × 2 blocks and clamped to ±r: a
