@@ -186,19 +186,23 @@ struct Train: ParsableCommand {
         switch model {
         case "superslomo":
             let widths = [1, 2, 4, 8, 16, 16].map { $0 * width }
-            let network = SuperSloMo(widths: widths, linearOutput: true, seed: seed)
-            if let initFrom { try network.load(try Safetensors.read(initFrom).tensors, source: initFrom, ignoring: ["optimizer.", "average"]); metadata["init_from"] = initFrom }
-            student = .superSloMo(network)
+            student = .superSloMo(SuperSloMo(widths: widths, linearOutput: true, seed: seed))
             metadata["architecture"] = "Super SloMo"; metadata["widths"] = widths.map(String.init).joined(separator: ",")
             metadata[SuperSloMo.outputMetadata.0] = SuperSloMo.outputMetadata.1
         default:
             let config = SepConv.Configuration(widths: [1, 2, 4, 8, 8].map { $0 * width }, subnetWidth: headWidth ?? 2 * width, kernelSize: kernel)
-            let network = SepConv(config, seed: seed)
-            if blendInit { network.initialiseKernelsAsBlend(weightScale: blendInitScale); metadata["kernel_init"] = "blend, last weights ×\(blendInitScale)" }
-            if let initFrom { try network.load(try Safetensors.read(initFrom).tensors, source: initFrom, ignoring: ["optimizer.", "average"]); metadata["init_from"] = initFrom }
-            student = .sepConv(network)
+            student = .sepConv(SepConv(config, seed: seed))
             metadata["architecture"] = "SepConv"; metadata["widths"] = config.widths.map(String.init).joined(separator: ",")
             metadata["kernel_size"] = "\(kernel)"; metadata["head_width"] = "\(config.subnetWidth)"
+        }
+        // Starts of a new run: another run's weights, then SepConv's heads rewritten (after the load, which they edit).
+        if let initFrom {
+            try student.layer.load(try Safetensors.read(initFrom).tensors, source: initFrom, ignoring: ["optimizer.", "average"])
+            metadata["init_from"] = initFrom
+        }
+        if case .sepConv(let network) = student {
+            if blendInit { network.initialiseKernelsAsBlend(weightScale: blendInitScale); metadata["kernel_init"] = "blend, last weights ×\(blendInitScale)" }
+            if displacementInit { network.initialiseKernelsAsDisplacementDecoder(alpha: displacementScale ?? LossWeights().displacementScale); metadata["kernel_init"] = "displacement decoder" }
         }
         let decayStart = decayFrom ?? steps * 4 / 5
         let trainer = Trainer(student: student, schedule: .decayingTail(lr, start: decayStart, steps: steps, floor: lr / 10),
@@ -263,11 +267,7 @@ struct Train: ParsableCommand {
         trainer.weights.kernelMoments = kernelMoments
         trainer.weights.kernelTargets = kernelTargets
         trainer.weights.displacement = displacementLoss
-        trainer.weights.displacementScale = displacementScale ?? checkpointScale ?? 1 / 16
-        if case .sepConv(let network) = student, displacementInit {
-            network.initialiseKernelsAsDisplacementDecoder(alpha: trainer.weights.displacementScale)
-            metadata["kernel_init"] = "displacement decoder"
-        }
+        trainer.weights.displacementScale = displacementScale ?? checkpointScale ?? trainer.weights.displacementScale
         if displacementInit || displacementLoss > 0 || checkpointScale != nil {
             metadata["displacement_scale"] = "\(trainer.weights.displacementScale)"
         }
