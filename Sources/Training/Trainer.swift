@@ -15,6 +15,12 @@ public enum Student {
         }
     }
 
+    /// `weights` ready to be stored as float16 (see `SepConv.halfPrecisionWeights`).
+    public func halfPrecisionWeights(_ weights: [String: Tensor]) -> [String: Tensor] {
+        if case .sepConv = self { return SepConv.halfPrecisionWeights(weights) }
+        return weights
+    }
+
     /// The frame at each sample's t, RGB 0…1 ([N, 3, S, S]); inference only (validation).
     func predict(_ a: Tensor, _ b: Tensor, t: Float) -> Tensor {
         switch self {

@@ -222,6 +222,14 @@ struct Train: ParsableCommand {
                 trainer.discardAverage()
             }
             Console.line("train: resumed at step \(firstStep) from \(checkpointPath)")
+            if firstStep >= steps {
+                // Nothing left to train: the weight file is rewritten from the checkpoint, with the checkpoint's
+                // metadata (its recipe), e.g. after a change to how weight files are stored.
+                try Safetensors.write(trainer.student.halfPrecisionWeights(trainer.shippedWeights()), to: out + ".partial", dtype: .f16, metadata: file.metadata)
+                try replace(out)
+                Console.line("train: the checkpoint has all \(steps) steps; rewrote \(out) from it")
+                return
+            }
         }
 
         // Teacher outputs (and the crops they belong to) are computed once and reused across runs.
@@ -339,7 +347,7 @@ struct Train: ParsableCommand {
     func save(_ trainer: Trainer, metadata: [String: String]) throws {
         try Safetensors.write(trainer.checkpoint(metadata: metadata), to: checkpointPath + ".partial", metadata: metadata)
         try replace(checkpointPath)
-        try Safetensors.write(trainer.shippedWeights(), to: out + ".partial", dtype: .f16, metadata: metadata)
+        try Safetensors.write(trainer.student.halfPrecisionWeights(trainer.shippedWeights()), to: out + ".partial", dtype: .f16, metadata: metadata)
         try replace(out)
     }
 

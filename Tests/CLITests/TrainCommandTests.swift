@@ -53,7 +53,24 @@ final class TrainCommandTests: XCTestCase {
             XCTAssertEqual(resumed.status, 0, resumed.stderr)
             XCTAssertTrue(resumed.stderr.contains("resumed at step 2"), resumed.stderr)
             XCTAssertTrue(resumed.stderr.contains("step 3/3  crop 64"), resumed.stderr)
+            // A checkpoint with all its steps only has its weight file rewritten, with the recipe that trained it.
+            let weights = scratch + "/\(model).safetensors"
+            try FileManager.default.removeItem(atPath: weights)
+            let rewritten = try train(model, steps: 3, extra: ["--resume", "--seed", "99"])
+            XCTAssertEqual(rewritten.status, 0, rewritten.stderr)
+            XCTAssertTrue(rewritten.stderr.contains("the checkpoint has all 3 steps; rewrote"), rewritten.stderr)
+            XCTAssertFalse(rewritten.stderr.contains("step 3/3"), rewritten.stderr)
+            let recipe = try XCTUnwrap(safetensorsMetadata(weights)["recipe"])
+            XCTAssertTrue(recipe.contains("--grow-crops-until 0") && !recipe.contains("--seed 99"), recipe)
         }
+    }
+
+    /// A safetensors file's string metadata, read from its JSON header.
+    func safetensorsMetadata(_ path: String) throws -> [String: String] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let length = Int(data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + length))) as! [String: Any]
+        return header["__metadata__"] as? [String: String] ?? [:]
     }
 
     /// The data, head and averaging options: a SepConv with wider kernel heads trains on larger gaps and motions,
