@@ -54,6 +54,10 @@ public struct LossWeights: Sendable {
     /// head's displacement channel and the teacher's displacement along its axis, pixels (0: off). Privileged
     /// distillation of the one number per pixel that such a head regresses.
     public var displacement: Float = 0
+    /// SepConv: squared error between the kernels' gain on a flat image, Σv₁·Σh₁ + Σv₂·Σh₂, and 1 (0: off). The
+    /// image losses leave that gain free to drift with the optimiser's noise, and every drift is a brightness error
+    /// over the whole frame (measured: 2.7% too bright at one checkpoint of a constant-rate phase).
+    public var kernelGain: Float = 0
     /// The decoder's α (one unit of the displacement channel is 1/α pixels); used by the displacement loss.
     public var displacementScale: Float = 1 / 16
     public init() {}
@@ -155,6 +159,7 @@ public final class Trainer {
                 parts.append(("taps", e * weights.kernelTargets))
             }
             if let displacementLoss { parts.append(("displacement", displacementLoss)) }
+            if weights.kernelGain > 0 { parts.append(("gain", Self.kernelGainError(k) * weights.kernelGain)) }
         }
         let total = parts.dropFirst().reduce(parts[0].1) { $0 + $1.1 }
         total.backward()
@@ -174,6 +179,14 @@ public final class Trainer {
         let d = flow.slice(axis: 1, channel..<(channel + 1))
         let target = Tensor(shape: d.shape, data: d.data.map { min(Float(r), max(-Float(r), $0)) })
         return Loss.l1(moments.slice(axis: 1, 1..<2), target * moments.slice(axis: 1, 0..<1))
+    }
+
+    /// Mean over pixels of (Σv₁·Σh₁ + Σv₂·Σh₂ − 1)²: how far the kernels' gain on a flat image is from 1.
+    static func kernelGainError(_ k: SepConv.Kernels) -> Tensor {
+        let size = k.vertical1.shape[1]
+        let ones = Tensor(shape: [1, size, 1, 1], data: [Float](repeating: 1, count: size))
+        let gain = k.vertical1.conv2d(ones) * k.horizontal1.conv2d(ones) + k.vertical2.conv2d(ones) * k.horizontal2.conv2d(ones)
+        return (gain + -1).squared().mean()
     }
 
     /// Mean |d − f| over pixels between one head's displacement [N, 1, H/2, W/2] (half resolution, full-resolution

@@ -78,6 +78,9 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("SepConv with a teacher: weight of the squared error between each 1-D kernel and the teacher's displacement as a bilinear tap pair (default 0).", valueName: "w"))
     var kernelTargets: Float = 0
 
+    @Option(name: .long, help: ArgumentHelp("SepConv: weight of the squared error between the kernels' gain on a flat image (Σv₁·Σh₁ + Σv₂·Σh₂) and 1, which keeps brightness (default 0).", valueName: "w"))
+    var kernelGainLoss: Float = 0
+
     @Option(name: .long, help: ArgumentHelp("Start a new run from this weight file's weights (same model and sizes) with a fresh optimiser.", valueName: "file"))
     var initFrom: String?
 
@@ -136,6 +139,9 @@ struct Train: ParsableCommand {
         }
         guard kernelTargets >= 0, kernelTargets == 0 || (model == "sepconv" && teacher != nil) else {
             throw ValidationError("--kernel-targets must be 0 or more and needs --model sepconv with --teacher")
+        }
+        guard kernelGainLoss >= 0, kernelGainLoss == 0 || model == "sepconv" else {
+            throw ValidationError("--kernel-gain-loss must be 0 or more and needs --model sepconv")
         }
         guard displacementLoss >= 0, displacementLoss == 0 || (model == "sepconv" && teacher != nil) else {
             throw ValidationError("--displacement-loss must be 0 or more and needs --model sepconv with --teacher")
@@ -274,6 +280,7 @@ struct Train: ParsableCommand {
         if let distillation { trainer.weights.distillation = distillation; trainer.weights.kernelDistillation = distillation }
         trainer.weights.kernelMoments = kernelMoments
         trainer.weights.kernelTargets = kernelTargets
+        trainer.weights.kernelGain = kernelGainLoss
         trainer.weights.displacement = displacementLoss
         trainer.weights.displacementScale = displacementScale ?? checkpointScale ?? trainer.weights.displacementScale
         if displacementInit || displacementLoss > 0 || checkpointScale != nil {

@@ -208,6 +208,30 @@ final class TrainingPipelineTests: XCTestCase {
         XCTAssertLessThan(r.last, r.first * 0.5, "displacement loss \(r.first) → \(r.last)")
     }
 
+    /// The gain error is (Σv₁·Σh₁ + Σv₂·Σh₂ − 1)² averaged over pixels: kernels that are centred deltas of √½ (a
+    /// blend) score 0, and kernels whose taps sum to 0.8 and 0.6 score (0.8·0.8 + 0.6·0.6 − 1)² = 0 too, while sums of
+    /// 0.8 everywhere score (1.28 − 1)² (float tolerance 1e-6).
+    func testKernelGainErrorIsTheSquaredDistanceOfTheFlatImageGainFromOne() {
+        func kernels(_ sum: Float) -> Tensor {
+            Tensor(shape: [1, 5, 2, 3], data: (0..<30).map { i in i / 6 == 2 ? sum / 2 : (i / 6 == 1 ? sum / 2 : 0) })
+        }
+        func error(_ a: Float, _ b: Float) -> Float {
+            Trainer.kernelGainError(SepConv.Kernels(vertical1: kernels(a), horizontal1: kernels(a), vertical2: kernels(b), horizontal2: kernels(b))).scalar
+        }
+        XCTAssertEqual(error(Float(0.5).squareRoot(), Float(0.5).squareRoot()), 0, accuracy: 1e-6)
+        XCTAssertEqual(error(0.8, 0.6), 0, accuracy: 1e-6)
+        XCTAssertEqual(error(0.8, 0.8), 0.28 * 0.28, accuracy: 1e-6)
+    }
+
+    /// With the gain loss on, a step reports it and training lowers it.
+    func testSepConvKernelGainLossTrains() {
+        let (trainer, batch) = movingSceneSepConvTrainer()
+        trainer.weights.kernelGain = 1
+        let r = trainExtraPart(trainer, batch)
+        XCTAssertEqual(r.names, ["l1", "distil", "gain"])
+        XCTAssertLessThan(r.last, r.first * 0.5, "gain loss \(r.first) → \(r.last)")
+    }
+
     /// The displacement target is the teacher's flow channel averaged over 2 × 2 blocks and clamped to ±r: a
     /// displacement equal to it scores zero, one off by 0.5 px everywhere scores 0.5 (float tolerance 1e-6).
     func testDisplacementErrorAgainstTheHalfResolutionTeacher() {
