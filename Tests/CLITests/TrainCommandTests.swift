@@ -122,7 +122,9 @@ final class TrainCommandTests: XCTestCase {
                                         ("sepconv", ["--displacement-init", "--resume"], "start a new run"),
                                         ("sepconv", ["--displacement-init", "--blend-init"], "pick one"),
                                         ("sepconv", ["--displacement-scale", "0"], "--displacement-scale must be positive"),
-                                        ("superslomo", ["--displacement-init"], "applies to sepconv only")] {
+                                        ("superslomo", ["--displacement-init"], "applies to sepconv only"),
+                                        ("superslomo", ["--kernel-gain-loss", "1"], "--kernel-gain-loss must be 0 or more and needs --model sepconv"),
+                                        ("sepconv", ["--kernel-gain-loss=-1"], "--kernel-gain-loss must be 0 or more")] {
             let bad = try tween(["train", "--model", model, "--data", scratch + "/media", "--out", scratch + "/bad.safetensors"] + extra)
             XCTAssertEqual(bad.status, 2, extra.joined(separator: " "))
             XCTAssertTrue(bad.stderr.contains(message), bad.stderr)
