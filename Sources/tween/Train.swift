@@ -231,8 +231,7 @@ struct Train: ParsableCommand {
             if firstStep >= steps {
                 // Nothing left to train: the weight file is rewritten from the checkpoint, with the checkpoint's
                 // metadata (its recipe), e.g. after a change to how weight files are stored.
-                try Safetensors.write(trainer.student.halfPrecisionWeights(trainer.shippedWeights()), to: out + ".partial", dtype: .f16, metadata: file.metadata)
-                try replace(out)
+                try writeWeights(trainer, metadata: file.metadata)
                 Console.line("train: the checkpoint has all \(steps) steps; rewrote \(out) from it")
                 return
             }
@@ -354,6 +353,11 @@ struct Train: ParsableCommand {
     func save(_ trainer: Trainer, metadata: [String: String]) throws {
         try Safetensors.write(trainer.checkpoint(metadata: metadata), to: checkpointPath + ".partial", metadata: metadata)
         try replace(checkpointPath)
+        try writeWeights(trainer, metadata: metadata)
+    }
+
+    /// The weight file: the shipped weights in float16 (kernel sums kept), through a temporary name.
+    func writeWeights(_ trainer: Trainer, metadata: [String: String]) throws {
         try Safetensors.write(trainer.student.halfPrecisionWeights(trainer.shippedWeights()), to: out + ".partial", dtype: .f16, metadata: metadata)
         try replace(out)
     }

@@ -179,21 +179,23 @@ final class TrainingPipelineTests: XCTestCase {
         return (trainer, batch)
     }
 
-    /// One step, then 30 more on the same batch: the first step's part names and the extra part's value before and after.
-    func trainExtraPart(_ trainer: Trainer, _ batch: [TrainingSample]) -> (names: [String], first: Float, last: Float) {
+    /// One step, then 30 more on the same batch: the first step must report the parts l1, distil and `name`, and the
+    /// extra part must end below `factor` times its first value.
+    func assertExtraPartTrains(_ trainer: Trainer, _ batch: [TrainingSample], name: String, below factor: Float,
+                               file: StaticString = #filePath, line: UInt = #line) {
         let firstStep = trainer.step(batch)
         var last = firstStep
         for _ in 0..<30 { last = trainer.step(batch) }
-        return (firstStep.parts.map(\.0), firstStep.parts[2].1, last.parts[2].1)
+        XCTAssertEqual(firstStep.parts.map(\.0), ["l1", "distil", name], file: file, line: line)
+        let (first, final) = (firstStep.parts[2].1, last.parts[2].1)
+        XCTAssertLessThan(final, first * factor, "\(name) loss \(first) → \(final)", file: file, line: line)
     }
 
     /// With the tap loss on, a SepConv step reports it and training lowers it.
     func testSepConvKernelTargetLossTrains() {
         let (trainer, batch) = movingSceneSepConvTrainer()
         trainer.weights.kernelTargets = 1
-        let r = trainExtraPart(trainer, batch)
-        XCTAssertEqual(r.names, ["l1", "distil", "taps"])
-        XCTAssertLessThan(r.last, r.first * 0.8, "tap loss \(r.first) → \(r.last)")
+        assertExtraPartTrains(trainer, batch, name: "taps", below: 0.8)
     }
 
     /// With displacement-decoder heads and the displacement loss on, a step reports the loss and training pulls every
@@ -203,9 +205,7 @@ final class TrainingPipelineTests: XCTestCase {
         guard case .sepConv(let net) = trainer.student else { return XCTFail("not SepConv") }
         net.initialiseKernelsAsDisplacementDecoder()
         trainer.weights.displacement = 1
-        let r = trainExtraPart(trainer, batch)
-        XCTAssertEqual(r.names, ["l1", "distil", "displacement"])
-        XCTAssertLessThan(r.last, r.first * 0.5, "displacement loss \(r.first) → \(r.last)")
+        assertExtraPartTrains(trainer, batch, name: "displacement", below: 0.5)
     }
 
     /// The gain error is (Σv₁·Σh₁ + Σv₂·Σh₂ − 1)² averaged over pixels: kernels that are centred deltas of √½ (a
@@ -227,9 +227,7 @@ final class TrainingPipelineTests: XCTestCase {
     func testSepConvKernelGainLossTrains() {
         let (trainer, batch) = movingSceneSepConvTrainer()
         trainer.weights.kernelGain = 1
-        let r = trainExtraPart(trainer, batch)
-        XCTAssertEqual(r.names, ["l1", "distil", "gain"])
-        XCTAssertLessThan(r.last, r.first * 0.5, "gain loss \(r.first) → \(r.last)")
+        assertExtraPartTrains(trainer, batch, name: "gain", below: 0.5)
     }
 
     /// The displacement target is the teacher's flow channel averaged over 2 × 2 blocks and clamped to ±r: a
