@@ -30,7 +30,8 @@ print(m.get("steps", "?"), m.get("validation_psnr", "?"))
 EOF
 }
 
-last=""
+# A resumed run starts from a checkpoint the log may already score: start from the log's last step.
+last=$( [ -f "$log" ] && sed -nE 's/^step ([0-9]+) .*/\1/p' "$log" | tail -1 || true)
 while :; do
     training=$(pgrep -f -- "train .*--out $run/" || true)
     if [ -f "$run/$model.safetensors" ]; then
