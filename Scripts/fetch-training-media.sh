@@ -38,5 +38,20 @@ for name in ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "hubble
              "color.png", "retina.jpg"):
     open(f"{sys.argv[1]}/photos/skimage-{name}", "wb").write(z.read(f"skimage/data/{name}"))
 PY
-ls "$dest/videos" "$dest/photos" | sed 's/^/  /'
+# Photographic desktop wallpapers (GPL-2+ per each package's debian/copyright), into their own folder so that runs
+# naming only videos/ and photos/ see the media set they were trained on: MATE's nature photos and KDE Plasma's
+# photo wallpapers (the painted, flat and logo ones left out), at most 1280 pixels wide so that a training crop holds
+# texture rather than a few pixels of bokeh.
+mkdir -p "$dest/wallpapers"
+apt-get download mate-backgrounds plasma-workspace-wallpapers >/dev/null
+dpkg-deb -x mate-backgrounds_*.deb wp; dpkg-deb -x plasma-workspace-wallpapers_*.deb wp
+for f in Aqua Blinds Dune FreshFlower Garden GreenMeadow LadyBird RainDrops Storm TwoWings Wood YellowFlower; do
+    ffmpeg -v error -y -i "wp/usr/share/backgrounds/mate/nature/$f.jpg" -vf "scale='min(1280,iw)':-2:flags=area" \
+        -q:v 2 "$dest/wallpapers/mate-$f.jpg"
+done
+for f in BytheWater ColdRipple ColorfulCups EveningGlow FallenLeaf Grey Kite OneStandsOut Path summer_1am; do
+    ffmpeg -v error -y -i "wp/usr/share/wallpapers/$f/contents/images/2560x1600.jpg" \
+        -vf "scale=1280:-2:flags=area" -q:v 2 "$dest/wallpapers/kde-$f.jpg"
+done
+ls "$dest/videos" "$dest/photos" "$dest/wallpapers" | sed 's/^/  /'
 echo "training media in $dest"
