@@ -186,3 +186,11 @@ extension SuperSloMo {
         }
     }
 }
+
+extension SuperSloMo {
+    /// How many equally wide parts a weight's input channels concatenate, for `Layer.loadWidening`: each up block's
+    /// second convolution reads its first convolution's output and the skip.
+    public static func inputParts(ofWeight key: String) -> Int {
+        key.hasSuffix(".conv2.weight") && key.contains(".up") ? 2 : 1
+    }
+}

@@ -84,6 +84,9 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Start a new run from this weight file's weights (same model and sizes) with a fresh optimiser.", valueName: "file"))
     var initFrom: String?
 
+    @Option(name: .long, help: ArgumentHelp("Start a new run from a narrower weight file of the same model (smaller --width or --head-width): its channels come first and the new ones cannot change them at the start (zero outgoing weights), so the wider network begins where the file's left off; fresh optimiser.", valueName: "file"))
+    var widenFrom: String?
+
     @Flag(name: .long, help: "SepConv, a new run: rewrite the kernel heads into displacement decoders (each head regresses one displacement per pixel and decodes it into a bilinear tap pair; starts at a blend).")
     var displacementInit = false
 
@@ -148,9 +151,10 @@ struct Train: ParsableCommand {
         }
         if displacementInit && model != "sepconv" { throw ValidationError("--displacement-init applies to sepconv only") }
         if displacementInit && blendInit { throw ValidationError("--displacement-init and --blend-init are two different starts; pick one") }
-        if (displacementInit || initFrom != nil) && resume {
-            throw ValidationError("--displacement-init and --init-from start a new run; a resumed run keeps its checkpoint's weights")
+        if (displacementInit || initFrom != nil || widenFrom != nil) && resume {
+            throw ValidationError("--displacement-init, --init-from and --widen-from start a new run; a resumed run keeps its checkpoint's weights")
         }
+        if initFrom != nil && widenFrom != nil { throw ValidationError("--init-from and --widen-from are two different starts; pick one") }
         if let displacementScale, !(displacementScale > 0) { throw ValidationError("--displacement-scale must be positive") }
         if let optimizer, !["adam", "adamax"].contains(optimizer) { throw ValidationError("--optimizer must be adam or adamax") }
         if let growCropsUntil, growCropsUntil < 0 { throw ValidationError("--grow-crops-until must be 0 or more") }
@@ -205,6 +209,16 @@ struct Train: ParsableCommand {
         if let initFrom {
             try student.layer.load(try Safetensors.read(initFrom).tensors, source: initFrom, ignoring: ["optimizer.", "average"])
             metadata["init_from"] = initFrom
+        }
+        if let widenFrom {
+            let file = try Safetensors.read(widenFrom)
+            // Widening keeps each channel's meaning; a kernel tap is not a channel, so the kernel size must match.
+            if model == "sepconv", case let taps = try SepConv.configuration(of: file.tensors).kernelSize, taps != kernel {
+                throw MediaError(widenFrom, "its kernels have \(taps) taps, not --kernel \(kernel); widening keeps the kernel size")
+            }
+            let parts: (String) -> Int = model == "superslomo" ? SuperSloMo.inputParts(ofWeight:) : { _ in 1 }
+            try student.layer.loadWidening(file.tensors, source: widenFrom, ignoring: ["optimizer.", "average"], inputParts: parts)
+            metadata["widened_from"] = widenFrom
         }
         if case .sepConv(let network) = student {
             if blendInit { network.initialiseKernelsAsBlend(weightScale: blendInitScale); metadata["kernel_init"] = "blend, last weights ×\(blendInitScale)" }

@@ -136,6 +136,41 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(mismatch.stderr.contains("sepconv.safetensors: does not match the model"), mismatch.stderr)
     }
 
+    /// A wider network started from a narrower run's weights trains, records its start and loads in eval; a file that
+    /// is wider, has another kernel size, or comes with --init-from is refused. (`WideningTests` checks that the
+    /// widened network computes the narrow one's frames.)
+    func testWidenFrom() throws {
+        // The SepConv path is the same code; only its kernel-size check is its own.
+        for model in ["superslomo"] {
+            let base = try train(model, steps: 2)
+            XCTAssertEqual(base.status, 0, base.stderr)
+            let narrow = scratch + "/\(model).safetensors", out = scratch + "/wide/\(model).safetensors"
+            func widen(_ width: Int, kernel: Int = 7, extra: [String] = []) throws -> CLIResult {
+                try tween(["train", "--model", model, "--width", "\(width)", "--kernel", "\(kernel)", "--data", scratch + "/media",
+                           "--steps", "2", "--batch", "1", "--crop", "64", "--cache-samples", "4", "--validation-samples", "2",
+                           "--widen-from", narrow, "--out", out] + extra)
+            }
+            let r = try widen(6)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(try safetensorsMetadata(out)["widened_from"], narrow)
+            let eval = try tween(["eval", fixture("triplets"), "--model", model, "--weights-dir", scratch + "/wide", "--json"])
+            XCTAssertEqual(eval.status, 0, eval.stderr)
+            try FileManager.default.removeItem(atPath: scratch + "/wide")
+            let narrower = try widen(2)
+            XCTAssertEqual(narrower.status, 1, narrower.stderr)
+            XCTAssertTrue(narrower.stderr.contains("\(narrow): does not match the model") && narrower.stderr.contains("cannot widen to"), narrower.stderr)
+            let both = try widen(6, extra: ["--init-from", narrow])
+            XCTAssertEqual(both.status, 2, both.stderr)
+            XCTAssertTrue(both.stderr.contains("--init-from and --widen-from are two different starts"), both.stderr)
+        }
+        XCTAssertEqual(try train("sepconv", steps: 1).status, 0)
+        let otherKernel = try tween(["train", "--model", "sepconv", "--width", "6", "--kernel", "9", "--data", scratch + "/media",
+                                     "--steps", "1", "--batch", "1", "--crop", "64", "--cache-samples", "4",
+                                     "--widen-from", scratch + "/sepconv.safetensors", "--out", scratch + "/k9/sepconv.safetensors"])
+        XCTAssertEqual(otherKernel.status, 1, otherKernel.stderr)
+        XCTAssertTrue(otherKernel.stderr.contains("sepconv.safetensors: its kernels have 7 taps, not --kernel 9"), otherKernel.stderr)
+    }
+
     func testTrainWithoutMediaIsAClearError() throws {
         try FileManager.default.createDirectory(atPath: scratch + "/nothing", withIntermediateDirectories: true)
         let r = try tween(["train", "--model", "sepconv", "--data", scratch + "/nothing", "--steps", "1", "--out", scratch + "/x.safetensors"])

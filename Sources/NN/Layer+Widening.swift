@@ -1,0 +1,64 @@
+import Tensor
+
+extension Layer {
+    /// Loads the weights of a narrower network of the same architecture so that this wider one computes exactly
+    /// what the narrower one did (Net2Net's aim, Chen et al. 2016, with zero outgoing weights instead of copies):
+    /// each convolution's old output channels come first with their old weights, and their weights on the new input
+    /// channels are zero, so the new channels cannot change them; the new channels keep this network's own random
+    /// weights. Training then grows the new channels' outgoing weights from zero (their gradient is the new
+    /// activations times the upstream gradient), so a wider model goes on from a trained narrow one instead of from
+    /// scratch.
+    ///
+    /// This holds for per-channel steps between the convolutions (activations, pooling, resizing) and for sums of
+    /// equally widened tensors; a convolution whose input is a concatenation of equally wide parts (a U-Net's skip)
+    /// says how many parts it reads through `inputParts`, so each part's old channels keep their place in it.
+    /// Layers other than `Conv2d` must keep their shapes. Every problem is reported in one error.
+    public func loadWidening(_ tensors: [String: Tensor], source: String, ignoring: [String] = [],
+                             inputParts: (String) -> Int = { _ in 1 }) throws {
+        var problems: [String] = []
+        var updates: [(Tensor, [Float])] = []
+        var known: Set<String> = []
+        func visit(_ layer: Layer, prefix: String) {
+            for (name, t) in layer.ownTensors {
+                let key = prefix + name
+                known.insert(key)
+                guard let old = tensors[key] else { problems.append("missing \(key) \(t.shape)"); continue }
+                if old.shape == t.shape { updates.append((t, old.data)); continue }
+                guard layer is Conv2d, old.rank == t.rank, zip(old.shape, t.shape).allSatisfy({ $0 <= $1 }) else {
+                    problems.append("\(key): shape \(old.shape) in the file cannot widen to \(t.shape)"); continue
+                }
+                if t.rank == 1 {
+                    // A bias: the old channels' values first, the new channels' own initial values after them.
+                    var data = t.data
+                    data.replaceSubrange(0..<old.count, with: old.data)
+                    updates.append((t, data))
+                    continue
+                }
+                let parts = inputParts(key)
+                let (outOld, inOld, inNew) = (old.shape[0], old.shape[1], t.shape[1])
+                guard t.rank == 4, old.shape[2...] == t.shape[2...], inOld % parts == 0, inNew % parts == 0 else {
+                    problems.append("\(key): shape \(old.shape) in the file cannot widen to \(t.shape)"); continue
+                }
+                let taps = t.shape[2] * t.shape[3], (partOld, partNew) = (inOld / parts, inNew / parts)
+                var data = t.data
+                for o in 0..<outOld {
+                    // An old output channel reads nothing from the new input channels...
+                    data.replaceSubrange(o * inNew * taps..<(o + 1) * inNew * taps, with: repeatElement(0, count: inNew * taps))
+                    // ...and its old weights, each part's channels at the start of that part.
+                    for p in 0..<parts {
+                        let from = (o * inOld + p * partOld) * taps, to = (o * inNew + p * partNew) * taps
+                        data.replaceSubrange(to..<to + partOld * taps, with: old.data[from..<from + partOld * taps])
+                    }
+                }
+                updates.append((t, data))
+            }
+            for (name, child) in layer.children { visit(child, prefix: prefix + name + ".") }
+        }
+        visit(self, prefix: "")
+        for key in tensors.keys.sorted() where !known.contains(key) && !ignoring.contains(where: { key.hasPrefix($0) }) {
+            problems.append("unexpected \(key) \(tensors[key]!.shape)")
+        }
+        if !problems.isEmpty { throw LoadError(source: source, problems: problems) }
+        for (t, data) in updates { t.data = data }
+    }
+}
