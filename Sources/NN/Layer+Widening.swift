@@ -24,27 +24,20 @@ extension Layer {
                 known.insert(key)
                 guard let old = tensors[key] else { problems.append("missing \(key) \(t.shape)"); continue }
                 if old.shape == t.shape { updates.append((t, old.data)); continue }
-                guard layer is Conv2d, old.rank == t.rank, zip(old.shape, t.shape).allSatisfy({ $0 <= $1 }) else {
+                // A bias is a weight with one input channel and one tap: the same copy serves both.
+                let parts = t.rank == 4 ? inputParts(key) : 1
+                let (outOld, inOld, inNew) = (old.shape[0], old.rank == 4 ? old.shape[1] : 1, t.rank == 4 ? t.shape[1] : 1)
+                guard layer is Conv2d, old.rank == t.rank, t.rank == 1 || t.rank == 4, zip(old.shape, t.shape).allSatisfy({ $0 <= $1 }),
+                      old.shape.dropFirst(2) == t.shape.dropFirst(2), inOld % parts == 0, inNew % parts == 0 else {
                     problems.append("\(key): shape \(old.shape) in the file cannot widen to \(t.shape)"); continue
                 }
-                if t.rank == 1 {
-                    // A bias: the old channels' values first, the new channels' own initial values after them.
-                    var data = t.data
-                    data.replaceSubrange(0..<old.count, with: old.data)
-                    updates.append((t, data))
-                    continue
-                }
-                let parts = inputParts(key)
-                let (outOld, inOld, inNew) = (old.shape[0], old.shape[1], t.shape[1])
-                guard t.rank == 4, old.shape[2...] == t.shape[2...], inOld % parts == 0, inNew % parts == 0 else {
-                    problems.append("\(key): shape \(old.shape) in the file cannot widen to \(t.shape)"); continue
-                }
-                let taps = t.shape[2] * t.shape[3], (partOld, partNew) = (inOld / parts, inNew / parts)
+                let taps = t.shape.dropFirst(2).reduce(1, *), (partOld, partNew) = (inOld / parts, inNew / parts)
                 var data = t.data
                 for o in 0..<outOld {
                     // An old output channel reads nothing from the new input channels...
                     data.replaceSubrange(o * inNew * taps..<(o + 1) * inNew * taps, with: repeatElement(0, count: inNew * taps))
-                    // ...and its old weights, each part's channels at the start of that part.
+                    // ...and its old weights, each part's channels at the start of that part. New output channels
+                    // keep this network's own initial weights and biases.
                     for p in 0..<parts {
                         let from = (o * inOld + p * partOld) * taps, to = (o * inNew + p * partNew) * taps
                         data.replaceSubrange(to..<to + partOld * taps, with: old.data[from..<from + partOld * taps])
@@ -55,9 +48,7 @@ extension Layer {
             for (name, child) in layer.children { visit(child, prefix: prefix + name + ".") }
         }
         visit(self, prefix: "")
-        for key in tensors.keys.sorted() where !known.contains(key) && !ignoring.contains(where: { key.hasPrefix($0) }) {
-            problems.append("unexpected \(key) \(tensors[key]!.shape)")
-        }
+        problems += Self.unexpectedKeys(in: tensors, known: known, ignoring: ignoring)
         if !problems.isEmpty { throw LoadError(source: source, problems: problems) }
         for (t, data) in updates { t.data = data }
     }

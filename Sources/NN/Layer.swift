@@ -42,9 +42,15 @@ extension Layer {
             guard let src = tensors[key] else { problems.append("missing \(key) \(t.shape)"); continue }
             if src.shape != t.shape { problems.append("\(key): shape \(src.shape) in the file, \(t.shape) in the model") }
         }
-        for key in tensors.keys.sorted() where !known.contains(key) && !ignoring.contains(where: { key.hasPrefix($0) }) { problems.append("unexpected \(key) \(tensors[key]!.shape)") }
+        problems += Self.unexpectedKeys(in: tensors, known: known, ignoring: ignoring)
         if !problems.isEmpty { throw LoadError(source: source, problems: problems) }
         for (key, t) in mine { t.data = tensors[key]!.data }
+    }
+
+    /// A checkpoint's keys that this network does not have, outside the `ignoring` prefixes, as load problems.
+    static func unexpectedKeys(in tensors: [String: Tensor], known: Set<String>, ignoring: [String]) -> [String] {
+        tensors.keys.sorted().filter { !known.contains($0) && !ignoring.contains(where: $0.hasPrefix) }
+            .map { "unexpected \($0) \(tensors[$0]!.shape)" }
     }
 }
 
