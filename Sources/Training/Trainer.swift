@@ -15,6 +15,13 @@ public enum Student {
         }
     }
 
+    /// How many concatenated parts each weight's input channels come in (`Layer.loadWidening`): Super SloMo's U-Net
+    /// skips read two, everything else one.
+    public var inputParts: (String) -> Int {
+        if case .superSloMo = self { return SuperSloMo.inputParts(ofWeight:) }
+        return { _ in 1 }
+    }
+
     /// `weights` ready to be stored as float16 (see `SepConv.halfPrecisionWeights`).
     public func halfPrecisionWeights(_ weights: [String: Tensor]) -> [String: Tensor] {
         if case .sepConv = self { return SepConv.halfPrecisionWeights(weights) }

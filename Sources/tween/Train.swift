@@ -216,8 +216,7 @@ struct Train: ParsableCommand {
             if model == "sepconv", case let taps = try SepConv.configuration(of: file.tensors).kernelSize, taps != kernel {
                 throw MediaError(widenFrom, "its kernels have \(taps) taps, not --kernel \(kernel); widening keeps the kernel size")
             }
-            let parts: (String) -> Int = model == "superslomo" ? SuperSloMo.inputParts(ofWeight:) : { _ in 1 }
-            try student.layer.loadWidening(file.tensors, source: widenFrom, ignoring: ["optimizer.", "average"], inputParts: parts)
+            try student.layer.loadWidening(file.tensors, source: widenFrom, ignoring: ["optimizer.", "average"], inputParts: student.inputParts)
             metadata["widened_from"] = widenFrom
         }
         if case .sepConv(let network) = student {
