@@ -213,7 +213,7 @@ struct Train: ParsableCommand {
         if let widenFrom {
             let file = try Safetensors.read(widenFrom)
             // Widening keeps each channel's meaning; a kernel tap is not a channel, so the kernel size must match.
-            if model == "sepconv", case let taps = try SepConv.configuration(of: file.tensors).kernelSize, taps != kernel {
+            if case .sepConv = student, case let taps = try SepConv.configuration(of: file.tensors).kernelSize, taps != kernel {
                 throw MediaError(widenFrom, "its kernels have \(taps) taps, not --kernel \(kernel); widening keeps the kernel size")
             }
             try student.layer.loadWidening(file.tensors, source: widenFrom, ignoring: ["optimizer.", "average"], inputParts: student.inputParts)
