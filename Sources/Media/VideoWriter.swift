@@ -67,7 +67,7 @@ public final class VideoWriter: FrameWriter {
         FFmpegLog.quiet()
         partialPath = TemporaryOutputs.partialName(for: path)
         guard let oformat = av_guess_format(nil, path, nil) else {
-            throw MediaError(path, "unknown output container; use .mp4, .mkv, .mov or .webm, or a folder for PNGs")
+            throw MediaError(path, "unknown output container; use .mp4, .mkv, .mov or .webm, or end the path with / for a folder of PNGs")
         }
         var ctx: UnsafeMutablePointer<AVFormatContext>?
         guard avformat_alloc_output_context2(&ctx, oformat, nil, path) >= 0, let ctx else {

@@ -11,7 +11,7 @@ struct Interpolate: ParsableCommand {
     @Argument(help: ArgumentHelp("Input video, PNG folder or pattern such as frames/%06d.png.", valueName: "input"))
     var input: String
 
-    @Option(name: [.short, .long], help: ArgumentHelp("Output file (.mp4 .mkv .mov .webm), folder or PNG pattern.", valueName: "output"))
+    @Option(name: [.short, .long], help: ArgumentHelp("Output file (.mp4 .mkv .mov .webm), folder (existing, or a path ending in /) or PNG pattern.", valueName: "output"))
     var output: String
 
     @OptionGroup var retime: RetimeOptions
