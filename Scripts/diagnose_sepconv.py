@@ -93,7 +93,10 @@ def diagnose(model, folder):
                 if isinstance(layer, torch.nn.ReLU):
                     report.append(alive(x))
             print(f"  {name:11s} ReLUs: " + "; ".join(report))
-    print(f"  decoder d2: {alive(d2)}; d5 (moduleUpsample5): {alive(d5)}; encoder c1: {alive(c1)}")
+    # Dead levels waste capacity: a level whose ReLUs never fire passes nothing on and gets no gradient.
+    print("  encoder " + "; ".join(f"c{i + 1}: {alive(x)}" for i, x in enumerate((c1, c2, c3, c4, c5))))
+    print("  decoder " + "; ".join(f"{n}: {alive(x)}" for n, x in (("d5 (moduleUpsample5)", d5), ("d4", d4),
+                                                                     ("d3", d3), ("d2", d2))))
 
 
 def main():
