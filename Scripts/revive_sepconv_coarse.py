@@ -16,11 +16,10 @@ Needs numpy and safetensors (training tools only; nothing in the build or tests 
 Usage: Scripts/revive_sepconv_coarse.py CHECKPOINT OUT [--seed 0] [--gate 0.1]
 """
 import argparse
-import json
-import struct
 
 import numpy as np
-from safetensors.numpy import load_file, save_file
+from safetensors import safe_open
+from safetensors.numpy import save_file
 
 FRESH = ("moduleConv5.", "moduleDeconv5.", "moduleUpsample5.", "moduleDeconv4.")
 GATE = "moduleUpsample4.1."
@@ -34,9 +33,9 @@ def main():
     parser.add_argument("--gate", type=float, default=0.1, help="scale of Upsample4's fresh weights")
     args = parser.parse_args()
 
-    with open(args.checkpoint, "rb") as f:
-        metadata = json.loads(f.read(struct.unpack("<Q", f.read(8))[0])).get("__metadata__", {})
-    tensors = {k: v for k, v in load_file(args.checkpoint).items() if not k.startswith(("optimizer.", "average"))}
+    with safe_open(args.checkpoint, "np") as f:
+        metadata = dict(f.metadata() or {})
+        tensors = {k: f.get_tensor(k) for k in f.keys() if not k.startswith(("optimizer.", "average"))}
     rng = np.random.default_rng(args.seed)
     fresh = 0
     for name, value in tensors.items():
@@ -49,7 +48,6 @@ def main():
             fresh += value.size
     if fresh == 0:
         raise SystemExit(f"{args.checkpoint}: no SepConv coarse-level tensors (moduleConv5.…) found")
-    metadata = {k: str(v) for k, v in metadata.items()}
     metadata["revived"] = f"{', '.join(p.rstrip('.') for p in FRESH)} fresh (seed {args.seed}); {GATE.rstrip('.')} fresh ×{args.gate}"
     save_file({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()}, args.out, metadata=metadata)
     total = sum(v.size for v in tensors.values())
