@@ -42,6 +42,23 @@ public struct Image: Equatable, Sendable {
         return Image(width: width, height: height, channels: channels, data: out)
     }
 
+    /// The picture flipped top to bottom.
+    public func flipped() -> Image {
+        var out = data
+        out.withUnsafeMutableBufferPointer { dst in
+            data.withUnsafeBufferPointer { src in
+                for c in 0..<channels {
+                    let plane = c * planeSize
+                    for y in 0..<height {
+                        let (s, d) = (plane + y * width, plane + (height - 1 - y) * width)
+                        for x in 0..<width { dst[d + x] = src[s + x] }
+                    }
+                }
+            }
+        }
+        return Image(width: width, height: height, channels: channels, data: out)
+    }
+
     /// The picture turned clockwise by a multiple of 90 degrees (as players apply a display matrix).
     public func rotatedClockwise(quarterTurns: Int) -> Image {
         let q = ((quarterTurns % 4) + 4) % 4

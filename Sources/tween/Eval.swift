@@ -26,7 +26,7 @@ struct Eval: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Flow resolution for RIFE and Super SloMo: 1, 0.5, 0.25 (or 2).", valueName: "s"))
     var scale: Float = 1
 
-    @Option(name: .long, help: ArgumentHelp("Symmetric passes averaged per frame: 1, 2 (also with the frames swapped) or 4 (also mirrored).", valueName: "passes"))
+    @Option(name: .long, help: ArgumentHelp("Symmetric passes averaged per frame: 1, 2 (also with the frames swapped), 4 (also mirrored) or 8 (also upside down).", valueName: "passes"))
     var ensemble: Int = 1
 
     @Option(name: .long, help: ArgumentHelp("Worker threads for the models (default: TWEEN_THREADS or all cores).", valueName: "N"))

@@ -70,7 +70,7 @@ struct ProcessingOptions: ParsableArguments {
                                             valueName: "s"))
     var scale: Float = 1
 
-    @Option(name: .long, help: ArgumentHelp("Run the model on 1, 2 (also with the frames swapped) or 4 (also mirrored) symmetric versions of each gap and average the frames: higher quality, 2× or 4× the time.",
+    @Option(name: .long, help: ArgumentHelp("Run the model on 1, 2 (also with the frames swapped), 4 (also mirrored) or 8 (also upside down) symmetric versions of each gap and average the frames: higher quality, 2×, 4× or 8× the time.",
                                             valueName: "passes"))
     var ensemble: Int = 1
 
@@ -90,7 +90,7 @@ struct ProcessingOptions: ParsableArguments {
     /// The checks shared with `eval`, which takes the same --model, --threads, --scale and --ensemble.
     static func validate(model: String?, threads: Int?, scale: Float, ensemble: Int) throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        guard SymmetryEnsemble.passes(count: ensemble) != nil else { throw ValidationError("--ensemble takes 1, 2 or 4") }
+        guard SymmetryEnsemble.passes(count: ensemble) != nil else { throw ValidationError("--ensemble takes 1, 2, 4 or 8") }
         guard [0.25, 0.5, 1, 2].contains(scale) else { throw ValidationError("--scale takes 0.25, 0.5, 1 or 2") }
         if let model, !ModelRegistry.names.contains(model.lowercased()) {
             throw ValidationError("unknown model '\(model)'; available: \(ModelRegistry.names.joined(separator: ", "))")

@@ -81,7 +81,7 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(report["ensemble"] as? Int, 2)
         let bad = try tween(["eval", fixture("triplets"), "--ensemble", "3"])
         XCTAssertEqual(bad.status, 2)
-        XCTAssertTrue(bad.stderr.contains("--ensemble takes 1, 2 or 4"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("--ensemble takes 1, 2, 4 or 8"), bad.stderr)
         let out = scratch + "/e.mp4"
         let r = try tween([fixture("clip30.mp4"), "-o", out, "--model", "blend", "--ensemble", "2", "--quiet"])
         XCTAssertEqual(r.status, 0, r.stderr)

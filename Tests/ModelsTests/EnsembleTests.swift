@@ -24,11 +24,37 @@ final class EnsembleTests: XCTestCase {
         XCTAssertEqual(m.mirrored(), a)
     }
 
+    func testFlippingReversesEveryColumnAndUndoesItself() {
+        let a = Self.image(1)
+        let f = a.flipped()
+        for c in 0..<3 { for y in 0..<a.height { for x in 0..<a.width { XCTAssertEqual(f[c, y, x], a[c, a.height - 1 - y, x]) } } }
+        XCTAssertEqual(f.flipped(), a)
+        XCTAssertEqual(f.mirrored(), a.rotatedClockwise(quarterTurns: 2))
+    }
+
+    /// Eight passes add the upside-down image of the four: each pass's window is flipped (and mirrored, for the half
+    /// turns) and its frame is turned back before the sum.
+    func testEightPassesAddTheUpsideDownGaps() throws {
+        let (a, b, before) = (Self.image(1), Self.image(2), Self.image(3))
+        let model = LeftFrame()
+        let ensemble = try XCTUnwrap(SymmetryEnsemble(model, count: 8))
+        XCTAssertEqual(Set(ensemble.passes).count, 8)
+        let out = try ensemble.interpolate(FrameWindow(before: [before], left: a, right: b), at: [0.5])
+        let lefts = model.calls.map(\.0.left)
+        XCTAssertEqual(lefts[4], a.flipped()); XCTAssertEqual(model.calls[4].0.before, [before.flipped()])
+        XCTAssertEqual(lefts[5], a.rotatedClockwise(quarterTurns: 2))
+        XCTAssertEqual(lefts[6], b.flipped()); XCTAssertEqual(model.calls[6].0.after, [before.flipped()])
+        XCTAssertEqual(lefts[7], b.rotatedClockwise(quarterTurns: 2))
+        // Four passes return a, four return b once mapped back (a frame left upside down would not average to this): the
+        // mean is (a + b) / 2 (tolerance 1e-6, seven adds and a scale).
+        for j in a.data.indices { XCTAssertEqual(out[0].data[j], (a.data[j] + b.data[j]) / 2, accuracy: 1e-6) }
+    }
+
     func testPassesSeeMirroredAndSwappedGapsAndTheirFramesAreMappedBack() throws {
         let (a, b, before, after) = (Self.image(1), Self.image(2), Self.image(3), Self.image(4))
         let window = FrameWindow(before: [before], left: a, right: b, after: [after])
         let model = LeftFrame()
-        let out = try SymmetryEnsemble(model, passes: SymmetryEnsemble.Pass.allCases).interpolate(window, at: [0.25, 0.5])
+        let out = try SymmetryEnsemble(model, passes: SymmetryEnsemble.passes(count: 4)!).interpolate(window, at: [0.25, 0.5])
         XCTAssertEqual(model.calls.count, 4)
         let (mirrored, reversed, both) = (model.calls[1], model.calls[2], model.calls[3])
         XCTAssertEqual(model.calls[0].0.left, a); XCTAssertEqual(model.calls[0].1, [0.25, 0.5])
@@ -68,7 +94,9 @@ final class EnsembleTests: XCTestCase {
         }
         XCTAssertEqual(SymmetryEnsemble(Symmetric(), count: 2)?.passes, [.identity, .mirrored])
         XCTAssertEqual(SymmetryEnsemble(Symmetric(), count: 4)?.passes, [.identity, .mirrored])
-        XCTAssertEqual(SymmetryEnsemble(LeftFrame(), count: 4)?.passes, SymmetryEnsemble.Pass.allCases)
+        XCTAssertEqual(SymmetryEnsemble(Symmetric(), count: 8)?.passes, [.identity, .mirrored, .flipped, .rotated])
+        XCTAssertEqual(SymmetryEnsemble(LeftFrame(), count: 4)?.passes, [.identity, .mirrored, .reversed, .mirroredReversed])
+        XCTAssertEqual(SymmetryEnsemble(LeftFrame(), count: 8)?.passes, SymmetryEnsemble.Pass.allCases)
         XCTAssertNil(SymmetryEnsemble(LeftFrame(), count: 3))
     }
 }
