@@ -7,8 +7,12 @@ and which ReLU channels of the heads and of the decoder are alive. A motion-comp
 follow the scene's motion (several pixels on Grove2 or Urban2) and sharp (spread < 1 px) kernels; a model that
 only blends has near-constant centres and sums.
 
-    python3 Scripts/diagnose_sepconv.py [--weights Sources/tween/Weights/sepconv.safetensors] \
+    python3 Scripts/diagnose_sepconv.py [--weights Sources/tween/Weights/sepconv.safetensors] [--against-dis] \
         ../shared/data/middlebury/Dimetrodon ../shared/data/middlebury/Grove2
+
+With --against-dis it also compares the first frame's kernel centres with half of OpenCV DIS's flow (preset medium)
+from the first frame to the last, the displacement to the middle frame, in bands of that displacement's length: the
+band's share of pixels and of squared error, and the mean |centre| against the mean |DIS| (needs opencv-python).
 
 Needs PyTorch, safetensors, numpy and Pillow (diagnostics only; nothing in the build or tests uses it). Reads the
 frames from where they are and copies nothing."""
@@ -97,16 +101,40 @@ def diagnose(model, folder):
     print("  encoder " + "; ".join(f"c{i + 1}: {alive(x)}" for i, x in enumerate((c1, c2, c3, c4, c5))))
     print("  decoder " + "; ".join(f"{n}: {alive(x)}" for n, x in (("d5 (moduleUpsample5)", d5), ("d4", d4),
                                                                      ("d3", d3), ("d2", d2))))
+    return a, truth, b, out, {n: ((kern * offsets).sum(0) / kern.sum(0)).numpy() for n, kern in kernels.items()}
+
+
+def against_dis(a, truth, b, out, centres):
+    """Where the first frame's kernels point, against DIS's displacement to the middle frame (−flow / 2: the middle
+    frame's pixel p shows the first frame's p − u/2), by bands of that displacement's length."""
+    import cv2
+    gray = lambda x: cv2.cvtColor((x[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8), cv2.COLOR_RGB2GRAY)
+    flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(gray(a), gray(b), None)
+    tx, ty = -flow[..., 0] / 2, -flow[..., 1] / 2
+    length = np.hypot(tx, ty)
+    error = ((out.clamp(0, 1) - truth) ** 2).mean(1)[0].numpy()
+    for lo, hi in ((0, 1), (1, 3), (3, 6), (6, 9), (9, 13), (13, np.inf)):
+        band = (length >= lo) & (length < hi)
+        if not band.any():
+            continue
+        h, v = centres["Horizontal1"][band], centres["Vertical1"][band]
+        print(f"  DIS {lo:>2}-{hi:<3} px: {band.mean() * 100:5.1f}% of pixels, {error[band].sum() / error.sum() * 100:5.1f}% of "
+              f"squared error; |centre| x {np.abs(h).mean():.2f} against DIS {np.abs(tx[band]).mean():.2f}, "
+              f"y {np.abs(v).mean():.2f} against {np.abs(ty[band]).mean():.2f}; |difference| x "
+              f"{np.abs(h - tx[band]).mean():.2f}, y {np.abs(v - ty[band]).mean():.2f}")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--weights", default="Sources/tween/Weights/sepconv.safetensors")
+    parser.add_argument("--against-dis", action="store_true", help="compare the kernel centres with DIS's flow")
     parser.add_argument("folders", nargs="+", help="triplet folders (three frames each, the middle one named like frame10i11)")
     args = parser.parse_args()
     model = load_model(args.weights)
     for folder in args.folders:
-        diagnose(model, folder)
+        measured = diagnose(model, folder)
+        if args.against_dis:
+            against_dis(*measured)
 
 
 if __name__ == "__main__":
