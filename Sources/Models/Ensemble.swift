@@ -2,9 +2,9 @@ import Frames
 
 /// Test-time augmentation: the model runs on symmetric versions of the same gap and the frames are averaged.
 /// Mirroring the pair left to right, flipping it top to bottom, or swapping the two frames (t becomes 1 − t), leave
-/// the true in-between frame the same (mirrored or flipped back), so each pass is another estimate of it; their errors are partly independent,
-/// and the mean is closer (the self-ensembling of SepConv++; RIFE's ensemble option swaps the frames). Each pass costs a full
-/// model run.
+/// the true in-between frame the same (mirrored or flipped back), so each pass is another estimate of it; their
+/// errors are partly independent, and the mean is closer (the self-ensembling of SepConv++; RIFE's ensemble option
+/// swaps the frames). Each pass costs a full model run.
 public final class SymmetryEnsemble: FrameInterpolator, FlowScalable {
     /// The versions of the gap that are run, in the order their frames are summed.
     public enum Pass: String, CaseIterable, Sendable {
@@ -24,7 +24,8 @@ public final class SymmetryEnsemble: FrameInterpolator, FlowScalable {
     /// the upside-down image of those four.
     /// Swapping is the better second pass (Middlebury, PSNR: RIFE v4.25 34.63 dB swapped against 33.62 mirrored,
     /// 33.29 alone; Super SloMo and SepConv within 0.03 dB of either; README, Measured). For a model that already
-    /// averages both frame orders the swapped passes would repeat the others, so only the mirror image is added.
+    /// averages both frame orders the swapped passes would repeat the others, so only the mirror (and, for 8, the
+    /// upside-down) images are added.
     public static func passes(count: Int, swapSymmetric: Bool = false) -> [Pass]? {
         switch count {
         case 1: return [.identity]
@@ -60,6 +61,7 @@ public final class SymmetryEnsemble: FrameInterpolator, FlowScalable {
         var sums: [Image] = []
         for pass in passes {
             var w = window
+            // Mirroring and flipping commute and each undoes itself, so the same transform maps the frames back.
             let transform: (Image) -> Image = { image in
                 let m = pass.mirrors ? image.mirrored() : image
                 return pass.flips ? m.flipped() : m
