@@ -81,9 +81,10 @@ def diagnose(model, folder):
     print(f"{os.path.basename(folder.rstrip('/'))}: model {psnr(out):.2f} dB, blend {psnr((a + b) / 2):.2f} dB")
     k = m.kernel
     offsets = (torch.arange(k).float() - k // 2)[:, None, None]
+    centres = {}
     for name, kern in kernels.items():
         total = kern.sum(0)
-        centre = (kern * offsets).sum(0) / total
+        centre = centres[name] = (kern * offsets).sum(0) / total
         spread = ((kern * (offsets - centre) ** 2).sum(0) / total).clamp(min=0).sqrt()
         print(f"  {name:11s} sum {total.mean():+.3f} (sd {total.std():.3f})  centre {centre.mean():+.2f} px "
               f"(|centre| {centre.abs().mean():.2f}, sd {centre.std():.2f})  spread median {spread.median():.2f} px  "
@@ -101,7 +102,7 @@ def diagnose(model, folder):
     print("  encoder " + "; ".join(f"c{i + 1}: {alive(x)}" for i, x in enumerate((c1, c2, c3, c4, c5))))
     print("  decoder " + "; ".join(f"{n}: {alive(x)}" for n, x in (("d5 (moduleUpsample5)", d5), ("d4", d4),
                                                                      ("d3", d3), ("d2", d2))))
-    return a, truth, b, out, {n: ((kern * offsets).sum(0) / kern.sum(0)).numpy() for n, kern in kernels.items()}
+    return a, truth, b, out, {name: centre.numpy() for name, centre in centres.items()}
 
 
 def against_dis(a, truth, b, out, centres):
