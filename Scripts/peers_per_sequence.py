@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
-"""Per-triplet PSNR of the two non-learned peers in PEERS.md beside Tween's models, to see where a model loses.
+"""Per-triplet PSNR of the two non-learned peers in docs/BENCHMARKS.md beside Tween's models, to see where a model loses.
 
-PEERS.md gives only means; a mean hides whether a model loses on large motion, on fine texture or everywhere. This
+docs/BENCHMARKS.md gives only means; a mean hides whether a model loses on large motion, on fine texture or everywhere. This
 scores each triplet of a benchmark folder with
   - ffmpeg minterpolate, mi_mode=mci, default options (the ffmpeg command on two frames at 1 fps, output at 2 fps;
     the last frame is repeated so that the filter emits the middle one), and
   - OpenCV DIS optical flow, preset medium, both directions, each frame warped backward by half its flow and the two
-    averaged (PEERS.md's "bidirectional warp and blend"),
-and prints a Markdown table with any `tween eval DIR --json` outputs given beside them. PSNR follows PEERS.md: 8-bit
-RGB, MSE over all pixels and channels, peak 255. Its means reproduce PEERS.md's within 0.1 dB (33.17 and 34.12
+    averaged (docs/BENCHMARKS.md's "bidirectional warp and blend"),
+and prints a Markdown table with any `tween eval DIR --json` outputs given beside them. PSNR follows docs/BENCHMARKS.md: 8-bit
+RGB, MSE over all pixels and channels, peak 255. Its means reproduce docs/BENCHMARKS.md's within 0.1 dB (33.17 and 34.12
 against 33.17 and 34.18 on Middlebury).
 
 Needs the ffmpeg command and `pip install opencv-python-headless numpy` (benchmarks only; no test uses it).

@@ -2,6 +2,7 @@
 # The test suite: installs what it needs, builds the tween executable that the CLI tests run, then runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+Scripts/check-file-sizes.sh
 Scripts/install-deps.sh
 # RIFE's official weights (converted, not committed) let the parity tests against the official code run; without
 # them (no network) those two tests are skipped, not failed.

@@ -1,5 +1,5 @@
 """SepConv (Niklaus, Mai, Liu, ICCV 2017) in PyTorch: Tween's reference implementation, written from the paper and
-MODEL_CARDS.md card 2, with the official checkpoint's module names (moduleConv1 … moduleHorizontal2).
+docs/MODELS.md, with the official checkpoint's module names (moduleConv1 … moduleHorizontal2).
 
 Input order is R, G, B (the official network reads B, G, R; Scripts/convert_checkpoint.py permutes the first layer's
 input channels so official weights run on R, G, B). The per-pixel separable filter is written with unfold, which

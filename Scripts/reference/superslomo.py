@@ -1,5 +1,5 @@
 """Super SloMo (Jiang et al., CVPR 2018) in PyTorch: Tween's reference implementation, written from the paper and
-MODEL_CARDS.md card 6 (module names as in the standard port's checkpoint: state_dictFC / state_dictAT).
+docs/MODELS.md (module names as in the standard port's checkpoint: state_dictFC / state_dictAT).
 
 Backward warping g(I, F) samples I bilinearly at x + F(x) in pixel units with zeros outside (grid_sample with
 align_corners=True on a pixel grid), the paper's definition."""

@@ -219,10 +219,8 @@ extension Convolution {
     }
 
     /// The compact models' narrow layers spend more time packing the transposed im2col panels than multiplying
-    /// them, since a panel element feeds only 2·Cout flops; those sum dW straight from the rows. Measured with
-    /// `tween bench engine --filter dW3x3` (one thread, AVX2, two runs): 8→8 at 128²×8 6.3 ms direct against 12.4
-    /// packed, 16→16 at 64²×8 4.7–4.9 against 7.2–7.6, 25→25 at 128²×8 55–58 against 57–60, 32→32 89–112 against
-    /// 74–77, so the cut is at 16 channels.
+    /// them, since a panel element feeds only 2·Cout flops; those sum dW straight from the rows. The cut at 16
+    /// channels comes from `tween bench engine --filter dW3x3` (docs/ENGINE.md, "Kernel choices").
     static func usesDirectWeightGradient(_ g: ConvGeometry) -> Bool {
         g.strideX == 1 && g.strideY == 1 && g.dilationX == 1 && g.dilationY == 1 && g.groups == 1 && g.outChannels <= 16
             && g.outWidth >= 8

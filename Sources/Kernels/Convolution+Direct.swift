@@ -14,13 +14,9 @@ extension Convolution {
         let halfStride = g.strideX == 2 && g.strideY == 2 && g.dilationX == 1 && g.dilationY == 1
         guard unitStride || halfStride else { return false }
         if let v = directOverride { return v }
-        // Measured (tween bench engine, one thread): direct wins where the GEMM depth is small (3×3 from 32
-        // channels: 56 against 45 GFLOP/s; 7×7 from 6: 74–95 against 64) and loses from 64 channels up, where the
-        // taps' input rows no longer share L1 (58 against 77).
-        // With few output channels (7×7 6 → 32's input gradient has 6; RIFE's last deconvolutions, 3×3 45 → 16 at
-        // 368×640: 29 → 22 ms on two threads) packing B costs more than the multiply at any depth, so those go
-        // direct too. At stride 2 the direct path wins deeper still: RIFE HDv3's 45 → 90 (depth 405) at 720p
-        // took 10% less time in its blocks' first layers.
+        // Direct wins where the GEMM depth is small and loses from 64 channels up, where the taps' input rows no
+        // longer share L1. With few output channels packing B costs more than the multiply at any depth, so those
+        // go direct too; at stride 2 the direct path wins deeper still (docs/ENGINE.md, "Kernel choices").
         return g.outWidth >= 40 && (g.depth <= (halfStride ? 512 : 320) || g.outPerGroup <= 16)
     }
     nonisolated(unsafe) static var directOverride: Bool? = ProcessInfo.processInfo.environment["TWEEN_CONV_DIRECT"].map { $0 == "1" }

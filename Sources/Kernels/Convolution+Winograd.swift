@@ -5,9 +5,8 @@ import Foundation
 /// transform writes straight into the GEMM's packed B panels, so the GEMM reads them without a copy.
 extension Convolution {
     /// Whether `forward` takes the Winograd path: 3×3, stride 1, no dilation, and enough channels and tiles to
-    /// amortise the transforms. Measured with `tween bench engine --threads 1` against TWEEN_WINOGRAD=0 (AVX-512):
-    /// 64 ch at 128² 12.1 → 6.8 ms, 128 ch at 64² 10.8 → 8.4 ms; 32 ch at 256² no gain (9.9 against 10.2), but
-    /// in RIFE v4.25 at 720p (two threads) the 32-channel block's residual convolutions went 54 → 39 ms per frame.
+    /// amortise the transforms; the thresholds come from `tween bench engine` against TWEEN_WINOGRAD=0 and from
+    /// RIFE v4.25's 32-channel blocks at 720p (docs/ENGINE.md, "Kernel choices").
     public static func usesWinograd(_ g: ConvGeometry) -> Bool {
         winogradEnabled && g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideX == 1 && g.strideY == 1
             && g.dilationX == 1 && g.dilationY == 1 && g.inPerGroup >= minimumWinogradChannels

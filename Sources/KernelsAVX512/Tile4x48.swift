@@ -42,8 +42,7 @@ public enum AVX512Tiles {
 
     /// `direct` with each column tap at its own offset from the row start (`tapOffsets`, kernelWidth of them):
     /// the stride-2 layout, where even and odd input columns lie in the two halves of a padded row. Kept apart
-    /// from the fixed-step kernel above, which is 3–8% faster on stride-1 layers (7×7 from 6 channels at 256²,
-    /// one thread: 9.5–9.9 against 10.1–10.3 ms).
+    /// from the fixed-step kernel above, which is faster on stride-1 layers (docs/ENGINE.md, "Kernel choices").
     @inline(never)
     public static func direct(channels: Int, planeSize: Int, kernelHeight: Int, kernelWidth: Int, rowStep: Int,
                               tapOffsets: UnsafePointer<Int>, a: UnsafePointer<Float>, origin: UnsafePointer<Float>,

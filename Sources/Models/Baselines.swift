@@ -2,7 +2,8 @@ import Frames
 
 /// Repeats the nearer input frame (the left one at t = ½): what a player does without interpolation.
 public final class NearestInterpolator: FrameInterpolator {
-    public let info = ModelInfo(name: "nearest", summary: "repeat the nearer input frame", arbitraryT: true)
+    public static let info = ModelInfo(name: "nearest", summary: "repeat the nearer input frame", arbitraryT: true)
+    public var info: ModelInfo { Self.info }
     public init() {}
     public func interpolate(_ window: FrameWindow, at times: [Float]) throws -> [Image] {
         times.map { $0 <= 0.5 ? window.left : window.right }
@@ -11,8 +12,9 @@ public final class NearestInterpolator: FrameInterpolator {
 
 /// Cross-fades the two input frames: (1 − t)·left + t·right.
 public final class BlendInterpolator: FrameInterpolator {
-    public let info = ModelInfo(name: "blend", summary: "cross-fade of the two frames (ffmpeg framerate)",
-                                arbitraryT: true)
+    public static let info = ModelInfo(name: "blend", summary: "cross-fade of the two frames (ffmpeg framerate)",
+                                       arbitraryT: true)
+    public var info: ModelInfo { Self.info }
     public init() {}
     public func interpolate(_ window: FrameWindow, at times: [Float]) throws -> [Image] {
         let a = window.left, b = window.right

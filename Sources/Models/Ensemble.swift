@@ -22,8 +22,8 @@ public final class SymmetryEnsemble: FrameInterpolator, FlowScalable {
 
     /// The passes for a count: 1 is the model alone, 2 adds the swapped frames, 4 adds the mirror image of both, 8 adds
     /// the upside-down image of those four.
-    /// Swapping is the better second pass (Middlebury, PSNR: RIFE v4.25 34.63 dB swapped against 33.62 mirrored,
-    /// 33.29 alone; Super SloMo and SepConv within 0.03 dB of either; README, Measured). For a model that already
+    /// Swapping is the better second pass: it helps RIFE v4.25 far more than mirroring, and the other models as much
+    /// (docs/BENCHMARKS.md, "Ensembles"). For a model that already
     /// averages both frame orders the swapped passes would repeat the others, so only the mirror (and, for 8, the
     /// upside-down) images are added.
     public static func passes(count: Int, swapSymmetric: Bool = false) -> [Pass]? {

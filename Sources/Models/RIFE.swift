@@ -92,8 +92,9 @@ public final class IFNetHDv3: Layer {
 
 /// RIFE HDv3 as a frame interpolator (t = ½; other t by the pipeline's halving).
 public final class RIFEInterpolator: FrameInterpolator, FlowScalable {
-    public let info = ModelInfo(name: "rife-hdv3", summary: "RIFE HDv3 (ECCV 2022), official weights", arbitraryT: false,
-                                needsWeights: true, swapSymmetric: true)
+    public static let info = ModelInfo(name: "rife-hdv3", summary: "RIFE HDv3 (ECCV 2022), official weights", arbitraryT: false,
+                                       needsWeights: true, swapSymmetric: true)
+    public var info: ModelInfo { Self.info }
     public let network: IFNetHDv3
     public var scale: Float = 1
 
@@ -114,7 +115,7 @@ public final class RIFEInterpolator: FrameInterpolator, FlowScalable {
     }
 
     /// [1, 3, H', W'], zero-padded at the right and bottom to multiples of `unit`. Channels stay R, G, B: the
-    /// official scripts read frames with OpenCV (B, G, R), but PEERS.md's reference figures were measured with
-    /// R, G, B, and only that order reproduces them within 0.05 dB (v4.25 on Middlebury: 33.29 in RGB, 33.22 in BGR).
+    /// official scripts read frames with OpenCV (B, G, R), but the peers' reference figures (docs/BENCHMARKS.md) were measured with
+    /// R, G, B, and only that order reproduces them (docs/BENCHMARKS.md).
     static func networkInput(_ im: Image, unit: Int) -> Tensor { NetworkIO.input(im, unit: unit, padding: .zeros) }
 }

@@ -117,8 +117,9 @@ public final class IFNetV4: Layer {
 
 /// RIFE v4.25 as a frame interpolator: any t, one network pass per t.
 public final class RIFEv4Interpolator: FrameInterpolator, FlowScalable {
-    public let info = ModelInfo(name: "rife-v4.25", summary: "Practical-RIFE v4.25 (any t), official weights", arbitraryT: true,
-                                needsWeights: true)
+    public static let info = ModelInfo(name: "rife-v4.25", summary: "Practical-RIFE v4.25 (any t), official weights", arbitraryT: true,
+                                       needsWeights: true)
+    public var info: ModelInfo { Self.info }
     public let network = IFNetV4()
     public var scale: Float = 1
 

@@ -146,18 +146,19 @@ public final class SepConv: Layer {
 
 /// SepConv as a frame interpolator: t = ½ only; the pipeline reaches other t by recursive halving.
 public final class SepConvInterpolator: FrameInterpolator {
-    public let info: ModelInfo
+    public static let info = ModelInfo(name: "sepconv", summary: "SepConv (ICCV 2017), compact, trained here; t = ½",
+                                       arbitraryT: false, needsWeights: true)
+    public var info: ModelInfo { Self.info }
     public let network: SepConv
 
-    public init(network: SepConv, name: String = "sepconv") {
+    public init(network: SepConv) {
         self.network = network
-        info = ModelInfo(name: name, summary: "SepConv (ICCV 2017), t = ½", arbitraryT: false, needsWeights: true)
     }
 
-    public convenience init(weights: [String: Tensor], name: String = "sepconv") throws {
+    public convenience init(weights: [String: Tensor]) throws {
         let net = SepConv(try SepConv.configuration(of: weights))
-        try net.load(weights, source: "\(name) weights")
-        self.init(network: net, name: name)
+        try net.load(weights, source: "\(Self.info.name) weights")
+        self.init(network: net)
     }
 
     public func interpolate(_ window: FrameWindow, at times: [Float]) throws -> [Image] {

@@ -134,22 +134,23 @@ public final class SuperSloMo: Layer {
 
 /// Super SloMo as a frame interpolator: one flow pass per pair, one refinement pass per t.
 public final class SuperSloMoInterpolator: FrameInterpolator, FlowScalable {
-    public let info: ModelInfo
+    public static let info = ModelInfo(name: "superslomo", summary: "Super SloMo (CVPR 2018), compact, trained here; any t",
+                                       arbitraryT: true, needsWeights: true)
+    public var info: ModelInfo { Self.info }
     public let network: SuperSloMo
     /// Resolution of the flow U-Net: 0.5 estimates F₀→₁ and F₁→₀ on half-size frames (motions look half as large
     /// to it) and scales them back up; refinement and synthesis stay at full resolution.
     public var scale: Float = 1
 
-    public init(network: SuperSloMo, name: String = "superslomo") {
+    public init(network: SuperSloMo) {
         self.network = network
-        info = ModelInfo(name: name, summary: "Super SloMo (CVPR 2018), any t", arbitraryT: true, needsWeights: true)
     }
 
-    public convenience init(weights: [String: Tensor], metadata: [String: String] = [:], name: String = "superslomo") throws {
+    public convenience init(weights: [String: Tensor], metadata: [String: String] = [:]) throws {
         let linear = metadata[SuperSloMo.outputMetadata.0] == SuperSloMo.outputMetadata.1
         let net = SuperSloMo(widths: try SuperSloMo.widths(in: weights), linearOutput: linear)
-        try net.load(weights, source: "\(name) weights")
-        self.init(network: net, name: name)
+        try net.load(weights, source: "\(Self.info.name) weights")
+        self.init(network: net)
     }
 
     public func interpolate(_ window: FrameWindow, at times: [Float]) throws -> [Image] {

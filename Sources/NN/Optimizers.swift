@@ -11,6 +11,10 @@ public enum Schedule: Sendable {
     /// Constant until step `start`, then a cosine decay to `floor` at `steps` (a budgeted run's ending; a resumed run
     /// that restarts its decay moves `start` up to where it resumes).
     case decayingTail(Float, start: Int, steps: Int, floor: Float)
+    /// `base` scaled by a linear ramp from 1/`steps` at step `start` to 1 at `start + steps - 1`: a run that restarts
+    /// from its weights without its optimiser's moments (whose first updates would otherwise be full-size steps in
+    /// directions the fresh moments have not yet averaged).
+    indirect case warmup(Schedule, start: Int, steps: Int)
 
     public func rate(at step: Int) -> Float {
         switch self {
@@ -24,6 +28,9 @@ public enum Schedule: Sendable {
             guard step >= start else { return lr }
             let p = min(1, Float(step - start) / Float(max(1, steps - start)))
             return floor + (lr - floor) * 0.5 * (1 + cos(.pi * p))
+        case .warmup(let base, let start, let steps):
+            let ramp = step < start ? 1 : min(1, Float(step - start + 1) / Float(max(1, steps)))
+            return base.rate(at: step) * ramp
         }
     }
 }
@@ -82,6 +89,13 @@ public final class Adam {
             out["m.\(i)"] = Tensor(shape: [m[i].count], data: m[i]); out["v.\(i)"] = Tensor(shape: [v[i].count], data: v[i])
         }
         return out
+    }
+
+    /// Fresh moments at a schedule step: a run restarted from its weights alone.
+    public func restart(at step: Int) {
+        self.step = step
+        momentStep = 0
+        m = parameters.map { [Float](repeating: 0, count: $0.count) }; v = m
     }
 
     public func restore(_ state: [String: Tensor]) {

@@ -42,7 +42,7 @@ public enum Student {
 
 /// Loss weights (images in 0…1, flows in pixels).
 public struct LossWeights: Sendable {
-    /// Super SloMo: the paper's λr 0.8, λw 0.4 and λs 1 rescaled as in TRAINING_NOTES.md (smoothness on pixel flows
+    /// Super SloMo: the paper's λr 0.8, λw 0.4 and λs 1 rescaled as in docs/TRAINING.md (smoothness on pixel flows
     /// divided by 204 so it does not swamp the L1); census stands in for the VGG perceptual term (no downloads).
     public var reconstruction: Float = 1, warping: Float = 0.5, smoothness: Float = 1 / 204, census: Float = 0.1
     /// Privileged distillation (RIFE paper): L1 between the student's flows from t and the teacher's, in pixels.

@@ -10,8 +10,7 @@ struct Bench: ParsableCommand {
     @Argument(help: ArgumentHelp("What to measure: engine.", valueName: "suite"))
     var suite: String = "engine"
 
-    @Option(name: .long, help: ArgumentHelp("Worker threads (default: TWEEN_THREADS or all cores).", valueName: "N"))
-    var threads: Int?
+    @OptionGroup var threadOptions: ThreadOptions
 
     @Option(name: .long, help: ArgumentHelp("Timed repetitions per layer; the median is reported.", valueName: "N"))
     var repeats: Int = 7
@@ -27,11 +26,10 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         guard suite == "engine" else { throw ValidationError("unknown suite '\(suite)'; available: engine") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
-        let pool = ThreadPool(threads: threads ?? ThreadPool.defaultThreads)
+        let pool = ThreadPool(threads: threadOptions.threads ?? ThreadPool.defaultThreads)
         let peak = (0..<3).map { _ in Peak.fmaGFLOPS(iterations: 20_000_000) }.sorted()[1]
         var rows: [Row] = []
         for layer in EngineLayers.all where filter.map({ layer.name.contains($0) }) ?? true {

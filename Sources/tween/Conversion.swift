@@ -53,8 +53,7 @@ struct ConversionJob {
         }
         let (sampleRate, outputRate) = retime.rates(input: info.frameRate)
         var notes: [String] = []
-        let interpolator = try WeightStore.make(processing.resolvedModel, ensemble: processing.ensemble)
-        if let scalable = interpolator as? FlowScalable { scalable.scale = processing.scale }
+        let interpolator = try processing.model.makeInterpolator()
 
         // The output.
         let writer: FrameWriter

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Frames
-import Interpolation
+import ImageQuality
 import Kernels
 import Media
 import Models
@@ -14,23 +14,10 @@ struct Eval: ParsableCommand {
     @Argument(help: ArgumentHelp("Folder holding triplets, at any depth.", valueName: "dir"))
     var dataset: String
 
-    @Option(name: .long, help: ArgumentHelp("Method to score (default: the conversions' default).", valueName: "name"))
-    var model: String?
-
     @Flag(name: .long, help: "Print one JSON object on standard output.")
     var json = false
 
-    @Option(name: .long, help: ArgumentHelp("Folder of converted model weights.", valueName: "dir"))
-    var weightsDir: String?
-
-    @Option(name: .long, help: ArgumentHelp("Flow resolution for RIFE and Super SloMo: 1, 0.5, 0.25 (or 2).", valueName: "s"))
-    var scale: Float = 1
-
-    @Option(name: .long, help: ArgumentHelp("Symmetric passes averaged per frame: 1, 2 (also with the frames swapped), 4 (also mirrored) or 8 (also upside down).", valueName: "passes"))
-    var ensemble: Int = 1
-
-    @Option(name: .long, help: ArgumentHelp("Worker threads for the models (default: TWEEN_THREADS or all cores).", valueName: "N"))
-    var threads: Int?
+    @OptionGroup var modelOptions: ModelOptions
 
     struct Item: Codable { var name: String; var psnr: Double; var ssim: Double }
     struct Report: Codable {
@@ -38,19 +25,14 @@ struct Eval: ParsableCommand {
         var seconds_per_frame: Double; var items: [Item]
     }
 
-    func validate() throws {
-        try ProcessingOptions.validate(model: model, threads: threads, scale: scale, ensemble: ensemble)
-    }
-
     func run() throws {
         let triplets = try TripletFinder.find(in: dataset)
-        if let dir = weightsDir { WeightStore.override = dir }
-        if let threads { ThreadPool.configure(threads: threads) }
-        let interpolator = try WeightStore.make(model ?? WeightStore.defaultModel, ensemble: ensemble)
-        if let scalable = interpolator as? FlowScalable { scalable.scale = scale }
+        modelOptions.apply()
+        let interpolator = try modelOptions.makeInterpolator()
+        let ensemble = modelOptions.ensemble
         var items: [Item] = []
         var seconds = 0.0
-        // Time is per synthesised frame after start-up (PEERS.md): one untimed run first, so first-touch memory
+        // Time is per synthesised frame after start-up (docs/BENCHMARKS.md): one untimed run first, so first-touch memory
         // and weight preparation are not charged to the first item.
         if let first = triplets.first {
             let a = try PNGFile.read(first.first).image, b = try PNGFile.read(first.last).image
@@ -87,41 +69,5 @@ struct Eval: ParsableCommand {
     /// Scores are on RGB: drop alpha.
     func rgb(_ im: Image) -> Image {
         im.channels == 3 ? im : Image(width: im.width, height: im.height, channels: 3, data: Array(im.data[0..<(3 * im.planeSize)]))
-    }
-}
-
-/// `tween models`: what each method supports.
-struct ModelsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "models", abstract: "List interpolation methods and what each supports.")
-
-    @Flag(name: .long, help: "Print JSON.")
-    var json = false
-
-    struct Entry: Codable { var name: String; var summary: String; var arbitrary_t: Bool; var context_frames: Int; var installed: Bool; var default_model: Bool }
-
-    func run() throws {
-        let defaultModel = WeightStore.defaultModel
-        let entries = ModelRegistry.all.map {
-            Entry(name: $0.name, summary: $0.summary, arbitrary_t: $0.arbitraryT,
-                  context_frames: 2 + $0.contextBefore + $0.contextAfter, installed: WeightStore.isInstalled($0.name),
-                  default_model: $0.name == defaultModel)
-        }
-        if json { printJSON(entries); return }
-        print("name        any t   frames  installed  summary")
-        for e in entries {
-            let name = e.name + (e.default_model ? "*" : "")
-            print(name.padding(toLength: 12, withPad: " ", startingAt: 0)
-                  + (e.arbitrary_t ? "yes" : "½ only").padding(toLength: 8, withPad: " ", startingAt: 0)
-                  + "\(e.context_frames)".padding(toLength: 8, withPad: " ", startingAt: 0)
-                  + (e.installed ? "yes" : "no").padding(toLength: 11, withPad: " ", startingAt: 0)
-                  + e.summary)
-        }
-        print("* default: the first installed of \(ModelRegistry.defaultPreference.joined(separator: ", "))")
-        if entries.contains(where: { !$0.installed && $0.name.hasPrefix("rife") }) {
-            print("Missing weights: run Scripts/fetch-rife.sh to install RIFE into \(WeightStore.directory).")
-        }
-        if entries.contains(where: { !$0.installed && !$0.name.hasPrefix("rife") }) {
-            print("Missing weights: Super SloMo and SepConv ship with tween; train them with `tween train` or convert an official checkpoint with Scripts/convert_checkpoint.py into \(WeightStore.directory).")
-        }
     }
 }

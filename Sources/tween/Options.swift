@@ -53,20 +53,41 @@ struct InputOptions: ParsableArguments {
     var inputFps: FrameRate?
 }
 
-struct ProcessingOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Interpolation method (see `tween models`). Default: rife-v4.25 once Scripts/fetch-rife.sh has installed it, else the shipped superslomo.",
+/// `--threads`: the engine's worker threads, for every command that runs it.
+struct ThreadOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Worker threads (default: TWEEN_THREADS or all cores); the results are identical for any N.",
+                                            valueName: "N"))
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    /// Sizes the engine's pool before any model runs.
+    func apply() {
+        if let threads { ThreadPool.configure(threads: threads) }
+    }
+}
+
+/// `--weights-dir`: where converted and trained weights are looked up, for every command that loads a model.
+struct WeightsOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Folder of model weights, searched before the shipped ones (default: TWEEN_WEIGHTS or ~/.local/share/tween/models).",
+                                            valueName: "dir"))
+    var weightsDir: String?
+
+    func apply() {
+        if let weightsDir { WeightStore.override = weightsDir }
+    }
+}
+
+/// The method and how it runs, the same for `interpolate`, `batch` and `eval`: --model, --scale, --ensemble,
+/// --weights-dir and --threads.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Interpolation method: \(ModelRegistry.names.joined(separator: ", ")) (see `tween models`). Default: \(ModelRegistry.defaultPreference.joined(separator: " once installed, else ")).",
                                             valueName: "name"))
     var model: String?
 
-    /// `--model`, else the default among the installed methods (read after `applyThreads`, which sets the folder).
-    var resolvedModel: String { model ?? WeightStore.defaultModel }
-
-    @Option(name: .customLong("scene-cut"),
-            help: ArgumentHelp("Scene-cut threshold in percent (scdet score), or 'off'. Across a cut the nearer frame is repeated.",
-                               valueName: "threshold|off"))
-    var sceneCut: String = "10"
-
-    @Option(name: .long, help: ArgumentHelp("Flow resolution for RIFE and Super SloMo: 1, 0.5 (4K), 0.25; the frame is still made at full resolution.",
+    @Option(name: .long, help: ArgumentHelp("Flow resolution for RIFE and Super SloMo: 1, 0.5 (4K), 0.25, or 2; the frame is still made at full resolution.",
                                             valueName: "s"))
     var scale: Float = 1
 
@@ -74,22 +95,11 @@ struct ProcessingOptions: ParsableArguments {
                                             valueName: "passes"))
     var ensemble: Int = 1
 
-    @Option(name: .long, help: ArgumentHelp("Folder of converted model weights (default: TWEEN_WEIGHTS or ~/.local/share/tween/models).",
-                                            valueName: "dir"))
-    var weightsDir: String?
+    @OptionGroup var weights: WeightsOptions
+    @OptionGroup var threads: ThreadOptions
 
-    @Option(name: .long, help: ArgumentHelp("Worker threads for the models (default: TWEEN_THREADS or all cores).", valueName: "N"))
-    var threads: Int?
-
-    /// Sizes the engine's pool before any model runs.
-    func applyThreads() {
-        if let threads { ThreadPool.configure(threads: threads) }
-        if let weightsDir { WeightStore.override = weightsDir }
-    }
-
-    /// The checks shared with `eval`, which takes the same --model, --threads, --scale and --ensemble.
-    static func validate(model: String?, threads: Int?, scale: Float, ensemble: Int) throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    func validate() throws {
+        try threads.validate()
         guard SymmetryEnsemble.passes(count: ensemble) != nil else { throw ValidationError("--ensemble takes 1, 2, 4 or 8") }
         guard [0.25, 0.5, 1, 2].contains(scale) else { throw ValidationError("--scale takes 0.25, 0.5, 1 or 2") }
         if let model, !ModelRegistry.names.contains(model.lowercased()) {
@@ -97,8 +107,33 @@ struct ProcessingOptions: ParsableArguments {
         }
     }
 
+    /// Sets the thread count and the weight folder; call before `resolvedModel` and `makeInterpolator`.
+    func apply() {
+        threads.apply()
+        weights.apply()
+    }
+
+    /// `--model`, else the default among the installed methods.
+    var resolvedModel: String { model ?? WeightStore.defaultModel }
+
+    /// The model with its ensemble and flow scale.
+    func makeInterpolator() throws -> FrameInterpolator {
+        let interpolator = try WeightStore.make(resolvedModel, ensemble: ensemble)
+        if let scalable = interpolator as? FlowScalable { scalable.scale = scale }
+        return interpolator
+    }
+}
+
+/// What a conversion does besides the model: scene cuts.
+struct ProcessingOptions: ParsableArguments {
+    @OptionGroup var model: ModelOptions
+
+    @Option(name: .customLong("scene-cut"),
+            help: ArgumentHelp("Scene-cut threshold in percent (scdet score), or 'off'. Across a cut the nearer frame is repeated.",
+                               valueName: "threshold|off"))
+    var sceneCut: String = "10"
+
     func validate() throws {
-        try Self.validate(model: model, threads: threads, scale: scale, ensemble: ensemble)
         _ = try sceneCutThreshold()
     }
 

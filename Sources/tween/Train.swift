@@ -13,7 +13,7 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train Super SloMo or SepConv on videos and photos (checkpointed, resumable, deterministic).",
         discussion: """
-        Example (the shipped Super SloMo's recipe is in the README and in the weight file's metadata):
+        Example (how the shipped weights were made: docs/TRAINING.md and each weight file's `recipe` metadata):
           Scripts/fetch-training-media.sh ~/tween-media
           tween train --model superslomo --data ~/tween-media --teacher rife-hdv3 --steps 6000 --out superslomo.safetensors
         """)
@@ -39,7 +39,7 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: "Samples per step.")
     var batch: Int = 8
 
-    @Option(name: .long, help: ArgumentHelp("Final crop size, a multiple of 32; training starts at half of it and grows.", valueName: "pixels"))
+    @Option(name: .long, help: ArgumentHelp("Final crop size, a multiple of 64; training starts at half of it and grows.", valueName: "pixels"))
     var crop: Int = 128
 
     @Option(name: .long, help: ArgumentHelp("Step by which crops reach --crop (default: 70% of --steps); 0 keeps them at full size, as a resumed run usually wants.", valueName: "step"))
@@ -51,10 +51,10 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Step at which the cosine decay to lr/10 begins (default: 80% of --steps); a resumed run restarts its decay by setting it to the step it resumes at.", valueName: "step"))
     var decayFrom: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Weight file to write (float16 safetensors); its checkpoint is written next to it.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Weight file to write (float16 safetensors, for the repository); the float32 checkpoint goes to TWEEN_RUNS or ~/.local/share/tween/runs/NAME/, NAME being the folder holding this file.", valueName: "file"))
     var out: String
 
-    @Flag(name: .long, help: "Continue from the checkpoint next to --out.")
+    @Flag(name: .long, help: "Continue the run: from its checkpoint, else (a fresh clone) from the weight file at --out with fresh optimiser moments and a 100-step learning-rate warm-up.")
     var resume = false
 
     @Flag(name: .long, help: "SepConv: start the kernel heads at a blend of the inputs instead of random kernels (a new run only).")
@@ -96,7 +96,7 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The displacement decoder's α: one unit of the channel is 1/α pixels (default 1/16, or the checkpoint's).", valueName: "α"))
     var displacementScale: Float?
 
-    @Option(name: .long, help: ArgumentHelp("Teacher cache file (default: next to --out).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Teacher cache file (default: in the checkpoint's folder).", valueName: "file"))
     var cache: String?
 
     @Option(name: .long, help: ArgumentHelp("Largest gap k of real training triplets (frames i, i+k, i+2k), 1…4: a new teacher cache's crops and Super SloMo's any-t samples.", valueName: "k"))
@@ -123,11 +123,8 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: "Random seed (data order, crops, initial weights).")
     var seed: UInt64 = 1
 
-    @Option(name: .long, help: ArgumentHelp("Worker threads (default: all cores).", valueName: "n"))
-    var threads: Int?
-
-    @Option(name: .long, help: ArgumentHelp("Folder of converted model weights (for the teacher).", valueName: "dir"))
-    var weightsDir: String?
+    @OptionGroup var threadOptions: ThreadOptions
+    @OptionGroup var weightsOptions: WeightsOptions
 
     static let benchmarkNames = ["beanbags", "dimetrodon", "dogdance", "grove", "hydrangea", "minicooper", "rubberwhale",
                                  "urban", "venus", "walking", "basketball", "mequon", "schefflera", "wooden", "yosemite",
@@ -173,14 +170,32 @@ struct Train: ParsableCommand {
         }
     }
 
-    var checkpointPath: String { (out as NSString).deletingPathExtension + ".checkpoint.safetensors" }
+    /// Resumable checkpoints and teacher caches live outside the repository, one folder per run, named after the
+    /// folder that holds --out (runs/NAME/MODEL.safetensors → RUNS/NAME/MODEL.checkpoint.safetensors), so that only
+    /// the float16 weight file, the log and the evals are committed (docs/TRAINING.md).
+    var runFolder: String {
+        let env = ProcessInfo.processInfo.environment
+        let root = env["TWEEN_RUNS"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/share")) + "/tween/runs"
+        let parent = (URL(fileURLWithPath: out).standardizedFileURL.path as NSString).deletingLastPathComponent
+        return (root as NSString).appendingPathComponent((parent as NSString).lastPathComponent)
+    }
+
+    /// The run's float32 checkpoint (weights, optimiser moments, running mean).
+    var checkpointPath: String {
+        (runFolder as NSString).appendingPathComponent(((out as NSString).lastPathComponent as NSString).deletingPathExtension + ".checkpoint.safetensors")
+    }
+
+    /// Learning-rate warm-up of a run resumed from its float16 weight file (fresh moments), in steps.
+    static let restartWarmup = 100
 
     func run() throws {
-        if let threads { ThreadPool.configure(threads: threads) }
-        if let dir = weightsDir { WeightStore.override = dir }
+        threadOptions.apply()
+        weightsOptions.apply()
         // The run's folder is made up front, not found missing after minutes of caching.
         let folder = (out as NSString).deletingLastPathComponent
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        try FileManager.default.createDirectory(atPath: runFolder, withIntermediateDirectories: true)
         let started = Date()
         let (clips, photos) = try loadMedia()
         Console.line("train: \(clips.count) clips (\(clips.map(\.frames.count).reduce(0, +)) frames), \(photos.count) photos")
@@ -231,7 +246,25 @@ struct Train: ParsableCommand {
         Console.line("train: \(model) with \(parameterCount) parameters")
 
         var firstStep = 0, checkpointScale: Float?
-        if resume {
+        if resume && !FileManager.default.fileExists(atPath: checkpointPath) {
+            // A new machine or a fresh clone: the committed float16 weights, fresh moments, and a short warm-up
+            // (measured to cost nothing against the float32 checkpoint: docs/TRAINING.md).
+            guard FileManager.default.fileExists(atPath: out) else {
+                throw MediaError(checkpointPath, "no checkpoint to resume, and no weight file at \(out) to restart from")
+            }
+            let file = try Safetensors.read(out)
+            guard let done = file.metadata["steps"].flatMap(Int.init) else {
+                throw MediaError(out, "the weight file does not say how many steps made it (no 'steps' metadata); start a new run with --init-from")
+            }
+            try trainer.student.layer.load(file.tensors, source: out)
+            trainer.optimizer.restart(at: done)
+            trainer.optimizer.schedule = .warmup(trainer.optimizer.schedule, start: done, steps: Self.restartWarmup)
+            checkpointScale = file.metadata["displacement_scale"].flatMap(Float.init)
+            firstStep = done
+            metadata["restarted_from"] = "\(out) at step \(done), fresh moments, \(Self.restartWarmup)-step warm-up"
+            Console.line("train: no checkpoint at \(checkpointPath); restarted at step \(done) from the weights in \(out) (fresh optimiser moments, \(Self.restartWarmup)-step warm-up)")
+            if firstStep >= steps { Console.line("train: the weight file has all \(steps) steps; nothing to do"); return }
+        } else if resume {
             let file = try Safetensors.read(checkpointPath)
             try trainer.restore(file.tensors, source: checkpointPath)
             checkpointScale = file.metadata["displacement_scale"].flatMap(Float.init)
@@ -252,7 +285,8 @@ struct Train: ParsableCommand {
 
         // Teacher outputs (and the crops they belong to) are computed once and reused across runs.
         let cacheSize = crop + 32
-        let cachePath = cache ?? (out as NSString).deletingPathExtension + ".cache-\(teacher ?? "none")-\(cacheSize)-\(cacheSamples).safetensors"
+        let cachePath = cache ?? (runFolder as NSString).appendingPathComponent(((out as NSString).lastPathComponent as NSString).deletingPathExtension
+                                                                                   + ".cache-\(teacher ?? "none")-\(cacheSize)-\(cacheSamples).safetensors")
         let pool: TeacherCache
         if FileManager.default.fileExists(atPath: cachePath) {
             let (cached, cacheMetadata) = try TeacherCache.read(cachePath)

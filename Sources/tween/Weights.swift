@@ -38,12 +38,16 @@ enum WeightStore {
         ModelRegistry.weightFile(model).map { resolve($0) != nil } ?? true
     }
 
+    /// How a missing weight file is installed: RIFE's are converted from the official ones, the others ship.
+    static func howToInstall(_ file: String) -> String {
+        file.hasPrefix("rife") ? "run Scripts/fetch-rife.sh"
+            : "weights trained here ship in Sources/tween/Weights; train them with `tween train` or convert an official checkpoint with Scripts/convert_checkpoint.py"
+    }
+
     /// Loads a weight file, with an error that says how to install it.
     static func load(_ file: String) throws -> Safetensors.File {
         guard let p = resolve(file) else {
-            let how = file.hasPrefix("rife") ? "run Scripts/fetch-rife.sh"
-                : "they ship in Sources/tween/Weights; train them with `tween train` or convert a checkpoint with Scripts/convert_checkpoint.py"
-            throw MediaError(path(file), "model weights not installed; \(how) (or set --weights-dir / TWEEN_WEIGHTS)")
+            throw MediaError(path(file), "model weights not installed; \(howToInstall(file)) (or set --weights-dir / TWEEN_WEIGHTS)")
         }
         return try Safetensors.read(p)
     }

@@ -97,7 +97,8 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("nearest"))
         // The default (starred): the shipped Super SloMo, the best quality at 2.5 fps or more at 720p.
         XCTAssertTrue(r.stdout.contains("superslomo*"), r.stdout)
-        XCTAssertTrue(r.stdout.contains("Missing weights: run Scripts/fetch-rife.sh to install RIFE into \(scratch)."), r.stdout)
+        XCTAssertTrue(r.stdout.contains("rife-hdv3: run Scripts/fetch-rife.sh (into \(scratch))"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("rife-v4.25: run Scripts/fetch-rife.sh (into \(scratch))"), r.stdout)
         let j = try JSONSerialization.jsonObject(with: Data(try tween(["models", "--json"], environment: empty).stdout.utf8)) as! [[String: Any]]
         XCTAssertEqual(j.map { $0["name"] as! String }, ["nearest", "blend", "rife-hdv3", "rife-v4.25", "superslomo", "sepconv"])
         XCTAssertEqual(j[4]["arbitrary_t"] as? Bool, true)
@@ -115,7 +116,9 @@ final class CommandTests: XCTestCase {
 
     func testHelpTextMatchesTheSnapshot() throws {
         for (args, file) in [(["--help"], "help.txt"), (["interpolate", "--help"], "help-interpolate.txt"),
-                             (["batch", "--help"], "help-batch.txt"), (["eval", "--help"], "help-eval.txt")] {
+                             (["batch", "--help"], "help-batch.txt"), (["eval", "--help"], "help-eval.txt"),
+                             (["models", "--help"], "help-models.txt"), (["train", "--help"], "help-train.txt"),
+                             (["bench", "--help"], "help-bench.txt")] {
             let r = try tween(args)
             XCTAssertEqual(r.status, 0)
             let path = fixture("goldens/" + file)

@@ -26,7 +26,7 @@ final class ShippedModelTests: XCTestCase {
             XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch + "/\(name)-slow").count, 40)
             // Scored on the fixture triplets (synthetic test patterns with sharp one-pixel edges): above 20 dB for both.
             // Super SloMo also beats repeating a frame; the shipped SepConv does not on these patterns (22.4 against
-            // 23.9 dB; its benchmark scores are in the README).
+            // 23.9 dB; its benchmark scores are in the README and docs/BENCHMARKS.md).
             let eval = try tween(["eval", fixture("triplets"), "--model", name, "--json"], environment: env)
             let nearest = try tween(["eval", fixture("triplets"), "--model", "nearest", "--json"], environment: env)
             let psnr = { (r: CLIResult) in (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any])["psnr"] as! Double }

@@ -14,8 +14,18 @@ final class TrainCommandTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: scratch) }
 
+    /// Checkpoints and caches go to the scratch folder's runs/, not the user's data folder.
+    var runs: String { scratch + "/runs" }
+    func checkpoint(_ model: String, run: String? = nil) -> String {
+        runs + "/" + (run ?? (scratch as NSString).lastPathComponent) + "/\(model).checkpoint.safetensors"
+    }
+
+    func trainTool(_ args: [String]) throws -> CLIResult {
+        try tween(["train"] + args, environment: ["TWEEN_RUNS": runs])
+    }
+
     func train(_ model: String, steps: Int, extra: [String] = []) throws -> CLIResult {
-        try tween(["train", "--model", model, "--width", "4", "--kernel", "7", "--data", scratch + "/media", "--steps", "\(steps)",
+        try trainTool(["--model", model, "--width", "4", "--kernel", "7", "--data", scratch + "/media", "--steps", "\(steps)",
                    "--batch", "1", "--crop", "64", "--cache-samples", "4", "--validate-every", "2", "--validation-samples", "2", "--checkpoint-every", "2",
                    "--out", scratch + "/\(model).safetensors"] + extra)
     }
@@ -39,7 +49,9 @@ final class TrainCommandTests: XCTestCase {
             // Crops start at half of --crop (step 2 of 2 is at 50% of the steps; full size comes at 70%).
             XCTAssertTrue(first.stderr.contains("step 2/2  crop 32"), first.stderr)
             XCTAssertTrue(FileManager.default.fileExists(atPath: scratch + "/\(model).safetensors"))
-            XCTAssertTrue(FileManager.default.fileExists(atPath: scratch + "/\(model).checkpoint.safetensors"))
+            // The checkpoint is kept outside the weight file's folder, in the run's folder under TWEEN_RUNS.
+            XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint(model)))
+            XCTAssertFalse(FileManager.default.fileExists(atPath: scratch + "/\(model).checkpoint.safetensors"))
             let eval = try tween(["eval", fixture("triplets"), "--model", model, "--weights-dir", scratch, "--json"])
             XCTAssertEqual(eval.status, 0, eval.stderr)
             let report = try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as! [String: Any]
@@ -62,6 +74,23 @@ final class TrainCommandTests: XCTestCase {
             XCTAssertFalse(rewritten.stderr.contains("step 3/3"), rewritten.stderr)
             let recipe = try XCTUnwrap(safetensorsMetadata(weights)["recipe"])
             XCTAssertTrue(recipe.contains("--grow-crops-until 0") && !recipe.contains("--seed 99"), recipe)
+
+            // A fresh clone has the weight file but no checkpoint: --resume restarts from the weights at their step
+            // with fresh moments and a warm-up, and says so in the log and the weight file.
+            try FileManager.default.removeItem(atPath: checkpoint(model))
+            let restarted = try train(model, steps: 4, extra: ["--resume", "--grow-crops-until", "0"])
+            XCTAssertEqual(restarted.status, 0, restarted.stderr)
+            XCTAssertTrue(restarted.stderr.contains("restarted at step 3 from the weights in \(weights)"), restarted.stderr)
+            XCTAssertTrue(restarted.stderr.contains("step 4/4  crop 64"), restarted.stderr)
+            XCTAssertEqual(try safetensorsMetadata(weights)["steps"], "4")
+            XCTAssertNotNil(try safetensorsMetadata(weights)["restarted_from"])
+            XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint(model)))
+            // Neither a checkpoint nor a weight file: nothing to resume, said in one line.
+            try FileManager.default.removeItem(atPath: checkpoint(model))
+            try FileManager.default.removeItem(atPath: weights)
+            let nothing = try train(model, steps: 5, extra: ["--resume"])
+            XCTAssertEqual(nothing.status, 1, nothing.stderr)
+            XCTAssertTrue(nothing.stderr.contains("no checkpoint to resume, and no weight file at \(weights)"), nothing.stderr)
         }
     }
 
@@ -97,7 +126,7 @@ final class TrainCommandTests: XCTestCase {
             XCTAssertEqual(bad.status, 2, extra.joined(separator: " "))
             XCTAssertTrue(bad.stderr.contains(message), bad.stderr)
         }
-        let wrongModel = try tween(["train", "--model", "superslomo", "--head-width", "8", "--data", scratch + "/media",
+        let wrongModel = try trainTool(["--model", "superslomo", "--head-width", "8", "--data", scratch + "/media",
                                     "--out", scratch + "/s.safetensors"])
         XCTAssertEqual(wrongModel.status, 2)
         XCTAssertTrue(wrongModel.stderr.contains("applies to sepconv only"), wrongModel.stderr)
@@ -109,7 +138,7 @@ final class TrainCommandTests: XCTestCase {
         let base = try train("sepconv", steps: 2)
         XCTAssertEqual(base.status, 0, base.stderr)
         let out = scratch + "/decoder/sepconv.safetensors"
-        let r = try tween(["train", "--model", "sepconv", "--width", "4", "--kernel", "7", "--data", scratch + "/media", "--steps", "2",
+        let r = try trainTool(["--model", "sepconv", "--width", "4", "--kernel", "7", "--data", scratch + "/media", "--steps", "2",
                            "--batch", "1", "--crop", "64", "--cache-samples", "4", "--validation-samples", "2",
                            "--init-from", scratch + "/sepconv.safetensors", "--displacement-init", "--displacement-scale", "0.125", "--out", out])
         XCTAssertEqual(r.status, 0, r.stderr)
@@ -125,11 +154,11 @@ final class TrainCommandTests: XCTestCase {
                                         ("superslomo", ["--displacement-init"], "applies to sepconv only"),
                                         ("superslomo", ["--kernel-gain-loss", "1"], "--kernel-gain-loss must be 0 or more and needs --model sepconv"),
                                         ("sepconv", ["--kernel-gain-loss=-1"], "--kernel-gain-loss must be 0 or more")] {
-            let bad = try tween(["train", "--model", model, "--data", scratch + "/media", "--out", scratch + "/bad.safetensors"] + extra)
+            let bad = try trainTool(["--model", model, "--data", scratch + "/media", "--out", scratch + "/bad.safetensors"] + extra)
             XCTAssertEqual(bad.status, 2, extra.joined(separator: " "))
             XCTAssertTrue(bad.stderr.contains(message), bad.stderr)
         }
-        let mismatch = try tween(["train", "--model", "sepconv", "--width", "8", "--data", scratch + "/media", "--steps", "1", "--batch", "1",
+        let mismatch = try trainTool(["--model", "sepconv", "--width", "8", "--data", scratch + "/media", "--steps", "1", "--batch", "1",
                                   "--crop", "64", "--cache-samples", "4", "--init-from", scratch + "/sepconv.safetensors",
                                   "--out", scratch + "/wide/sepconv.safetensors"])
         XCTAssertEqual(mismatch.status, 1, mismatch.stderr)
@@ -146,7 +175,7 @@ final class TrainCommandTests: XCTestCase {
             XCTAssertEqual(base.status, 0, base.stderr)
             let narrow = scratch + "/\(model).safetensors", out = scratch + "/wide/\(model).safetensors"
             func widen(_ width: Int, kernel: Int = 7, extra: [String] = []) throws -> CLIResult {
-                try tween(["train", "--model", model, "--width", "\(width)", "--kernel", "\(kernel)", "--data", scratch + "/media",
+                try trainTool(["--model", model, "--width", "\(width)", "--kernel", "\(kernel)", "--data", scratch + "/media",
                            "--steps", "2", "--batch", "1", "--crop", "64", "--cache-samples", "4", "--validation-samples", "2",
                            "--widen-from", narrow, "--out", out] + extra)
             }
@@ -156,6 +185,7 @@ final class TrainCommandTests: XCTestCase {
             let eval = try tween(["eval", fixture("triplets"), "--model", model, "--weights-dir", scratch + "/wide", "--json"])
             XCTAssertEqual(eval.status, 0, eval.stderr)
             try FileManager.default.removeItem(atPath: scratch + "/wide")
+            try FileManager.default.removeItem(atPath: runs + "/wide")
             let narrower = try widen(2)
             XCTAssertEqual(narrower.status, 1, narrower.stderr)
             XCTAssertTrue(narrower.stderr.contains("\(narrow): does not match the model") && narrower.stderr.contains("cannot widen to"), narrower.stderr)
@@ -164,7 +194,7 @@ final class TrainCommandTests: XCTestCase {
             XCTAssertTrue(both.stderr.contains("--init-from and --widen-from are two different starts"), both.stderr)
         }
         XCTAssertEqual(try train("sepconv", steps: 1).status, 0)
-        let otherKernel = try tween(["train", "--model", "sepconv", "--width", "6", "--kernel", "9", "--data", scratch + "/media",
+        let otherKernel = try trainTool(["--model", "sepconv", "--width", "6", "--kernel", "9", "--data", scratch + "/media",
                                      "--steps", "1", "--batch", "1", "--crop", "64", "--cache-samples", "4",
                                      "--widen-from", scratch + "/sepconv.safetensors", "--out", scratch + "/k9/sepconv.safetensors"])
         XCTAssertEqual(otherKernel.status, 1, otherKernel.stderr)
@@ -173,7 +203,7 @@ final class TrainCommandTests: XCTestCase {
 
     func testTrainWithoutMediaIsAClearError() throws {
         try FileManager.default.createDirectory(atPath: scratch + "/nothing", withIntermediateDirectories: true)
-        let r = try tween(["train", "--model", "sepconv", "--data", scratch + "/nothing", "--steps", "1", "--out", scratch + "/x.safetensors"])
+        let r = try trainTool(["--model", "sepconv", "--data", scratch + "/nothing", "--steps", "1", "--out", scratch + "/x.safetensors"])
         XCTAssertEqual(r.status, 1)
         XCTAssertEqual(r.stderrLines, ["tween: error: \(scratch)/nothing: no training videos or photos found"])
     }

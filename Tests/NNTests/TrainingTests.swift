@@ -63,6 +63,12 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(tail.rate(at: 30), 1)
         XCTAssertEqual(tail.rate(at: 35), 0.55, accuracy: 1e-6)
         XCTAssertEqual(tail.rate(at: 40), 0.1, accuracy: 1e-6)
+        // A warm-up from step 30 over 4 steps: the base rate before it, ¼ … 1 of it over steps 30–33, then the base.
+        let warm = Schedule.warmup(tail, start: 30, steps: 4)
+        XCTAssertEqual(warm.rate(at: 29), 1)
+        XCTAssertEqual(warm.rate(at: 30), 0.25)
+        XCTAssertEqual(warm.rate(at: 32), 0.75 * tail.rate(at: 32), accuracy: 1e-6)
+        XCTAssertEqual(warm.rate(at: 35), tail.rate(at: 35))
         // Adam's first step moves each parameter by lr·sign(grad) (bias-corrected m/√v = ±1).
         let p = Tensor(shape: [2], data: [1, 1], requiresGrad: true)
         (p * Tensor(shape: [2], data: [3, -0.5])).sum().backward()
@@ -70,6 +76,12 @@ final class TrainingTests: XCTestCase {
         adam.update()
         XCTAssertEqual(p.data[0], 0.9, accuracy: 1e-6); XCTAssertEqual(p.data[1], 1.1, accuracy: 1e-6)
         XCTAssertNil(p.grad)
+        // A restart keeps the schedule's step and zeroes the moments: the next update is again lr·sign(grad).
+        adam.restart(at: 7)
+        XCTAssertEqual(adam.step, 7); XCTAssertEqual(adam.momentStep, 0)
+        (p * Tensor(shape: [2], data: [-2, 4])).sum().backward()
+        adam.update()
+        XCTAssertEqual(p.data[0], 1.0, accuracy: 1e-6); XCTAssertEqual(p.data[1], 1.0, accuracy: 1e-6)
     }
 
     /// Restoring moments of the other variant keeps the schedule's step but starts the moments afresh: the next update

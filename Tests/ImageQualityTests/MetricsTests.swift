@@ -1,6 +1,6 @@
 import XCTest
 import Frames
-@testable import Interpolation
+@testable import ImageQuality
 
 final class MetricsTests: XCTestCase {
     func testPSNRByHand() {

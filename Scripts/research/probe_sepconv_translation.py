@@ -11,8 +11,8 @@ one into a bilinear tap pair of weight √½ at d, so the trunk only has to regr
 Super SloMo's flow network does), supervised by an L1 on d (weight --displacement-loss, pixels).
 --freeze-decoder keeps those two layers fixed.
 
-    python3 Scripts/probe_sepconv_translation.py --start Sources/tween/Weights/sepconv.safetensors --seconds 240
-    python3 Scripts/probe_sepconv_translation.py --start random --width 16 --seconds 240
+    python3 Scripts/research/probe_sepconv_translation.py --start Sources/tween/Weights/sepconv.safetensors --seconds 240
+    python3 Scripts/research/probe_sepconv_translation.py --start random --width 16 --seconds 240
 
 Needs PyTorch, safetensors, numpy, Pillow and the photos of Scripts/fetch-training-media.sh (diagnostics only)."""
 import argparse
@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from PIL import Image
 from safetensors.torch import load_file
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "reference"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
 import sepconv as reference  # noqa: E402
 
 HEADS = ("moduleHorizontal1", "moduleVertical1", "moduleHorizontal2", "moduleVertical2")

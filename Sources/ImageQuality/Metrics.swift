@@ -2,7 +2,7 @@ import Foundation
 import Frames
 import Kernels
 
-/// Image quality measures with the conventions of PEERS.md, so that `tween eval` figures compare with the
+/// Image quality measures with the benchmark conventions of docs/BENCHMARKS.md, so that `tween eval` figures compare with the
 /// published ones: both images quantised to 8-bit RGB first.
 public enum Metrics {
     /// 8-bit values (0…255) of the first three channels, rounded to nearest.

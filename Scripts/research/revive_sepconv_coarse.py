@@ -2,7 +2,7 @@
 """Re-initialise a SepConv checkpoint's idle coarse levels so that training can use them again.
 
 In the trained compact SepConv the two coarsest levels (Conv5, Deconv5, Upsample5, Deconv4, Upsample4: 63% of the
-parameters) barely fire (`Scripts/diagnose_sepconv.py`): a ReLU that never fires gets no gradient, so they stay
+parameters) barely fire (`Scripts/research/diagnose_sepconv.py`): a ReLU that never fires gets no gradient, so they stay
 idle. This writes a copy whose Conv5, Deconv5, Upsample5 and Deconv4 convolutions are drawn afresh (He-uniform, as
 a new `tween train` run starts), and whose last convolution on that path (Upsample4's, whose output d4 is added to
 c4) is drawn the same way but scaled by --gate (0.1) with a zero bias: about half its ReLUs fire, so the path gets
@@ -13,7 +13,7 @@ path had closed again: runs/sepconv-revive/train-revive-bias-gate.log.) Only the
 are written, for `tween train --init-from`; optimiser moments and running means are dropped.
 
 Needs numpy and safetensors (training tools only; nothing in the build or tests uses it).
-Usage: Scripts/revive_sepconv_coarse.py CHECKPOINT OUT [--seed 0] [--gate 0.1]
+Usage: Scripts/research/revive_sepconv_coarse.py CHECKPOINT OUT [--seed 0] [--gate 0.1]
 """
 import argparse
 

@@ -7,7 +7,7 @@ and which ReLU channels of the heads and of the decoder are alive. A motion-comp
 follow the scene's motion (several pixels on Grove2 or Urban2) and sharp (spread < 1 px) kernels; a model that
 only blends has near-constant centres and sums.
 
-    python3 Scripts/diagnose_sepconv.py [--weights Sources/tween/Weights/sepconv.safetensors] [--against-dis] \
+    python3 Scripts/research/diagnose_sepconv.py [--weights Sources/tween/Weights/sepconv.safetensors] [--against-dis] \
         ../shared/data/middlebury/Dimetrodon ../shared/data/middlebury/Grove2
 
 With --against-dis it also compares the first frame's kernel centres with half of OpenCV DIS's flow (preset medium)
@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from PIL import Image
 from safetensors.torch import load_file
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "reference"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
 from sepconv import SepConv  # noqa: E402
 
 HEADS = ("Vertical1", "Horizontal1", "Vertical2", "Horizontal2")

@@ -8,12 +8,12 @@ whose displacement to the middle frame, half of OpenCV DIS's flow (preset medium
 or from the last to the first (the larger of the two at each pixel, so both where a moving thing starts and where
 it ends count), exceeds the reach. It prints the share of pixels marked, the share of the squared error that lies
 in them, the model's PSNR, and the PSNR it would have if the marked pixels had the mean error of the rest: an upper
-bound on what more reach alone could buy. PSNR as in PEERS.md: 8-bit RGB, MSE over all pixels and channels.
+bound on what more reach alone could buy. PSNR as in docs/BENCHMARKS.md: 8-bit RGB, MSE over all pixels and channels.
 
 Needs `pip install opencv-python-headless numpy` and a built tween (benchmarks only; no test uses it). Reads the
 frames where they are; the copies `tween` needs as input live in a temporary folder that is removed.
-Usage: Scripts/kernel_reach.py DIR [--model sepconv] [--reach 12] [--tween .build/release/tween] [--weights-dir D]
-  e.g. Scripts/kernel_reach.py ../shared/data/middlebury --model sepconv --reach 12
+Usage: Scripts/research/kernel_reach.py DIR [--model sepconv] [--reach 12] [--tween .build/release/tween] [--weights-dir D]
+  e.g. Scripts/research/kernel_reach.py ../shared/data/middlebury --model sepconv --reach 12
 """
 import argparse
 import os
@@ -25,7 +25,7 @@ import tempfile
 import cv2
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from peers_per_sequence import triplets  # noqa: E402
 
 
