@@ -5,7 +5,7 @@
 #   step 33250  validation PSNR 29.61 | middlebury PSNR 33.03 dB, SSIM 0.9301 | ucf101 PSNR 33.31 dB, SSIM 0.9555
 # It stops once no `tween … train … --out RUN_DIR/…` process is left and the last weight file has been scored.
 #
-# Usage: Scripts/eval-checkpoints.sh RUN_DIR MODEL        (MODEL: superslomo or sepconv)
+# Usage: Scripts/eval-checkpoints.sh RUN_DIR MODEL        (MODEL: a trainable model, e.g. superslomo, sepconv, dvf)
 # Environment: TWEEN (the executable, default .build/release/tween), EVAL_SETS (default ../shared/data/middlebury
 # and ../shared/data/ucf101), TWEEN_THREADS (eval threads, default 2), POLL (seconds between looks, default 30).
 set -euo pipefail

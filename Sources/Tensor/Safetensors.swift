@@ -34,46 +34,20 @@ public enum Safetensors {
     }
 
     static func parse(_ data: Data, fail: (String) -> Error) throws -> File {
-        guard data.count >= 8 else { throw fail("not a safetensors file (too short)") }
-        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        guard headerLength <= UInt64(data.count - 8), headerLength < 100_000_000 else {
-            throw fail("truncated or not a safetensors file (header of \(headerLength) bytes in a \(data.count)-byte file)")
-        }
-        let headerEnd = 8 + Int(headerLength)
-        guard let json = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<headerEnd)) as? [String: Any] else {
-            throw fail("malformed header (not a JSON object)")
-        }
-        let payload = data.count - headerEnd
-        var file = File(tensors: [:], dtypes: [:], metadata: [:])
-        if let meta = json["__metadata__"] {
-            guard let m = meta as? [String: String] else { throw fail("malformed __metadata__ (must map strings to strings)") }
-            file.metadata = m
-        }
-        for (name, value) in json where name != "__metadata__" {
-            guard let entry = value as? [String: Any], let dt = entry["dtype"] as? String,
-                  let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2 else {
-                throw fail("malformed entry for '\(name)'")
-            }
-            guard let dtype = DType(rawValue: dt) else { throw fail("tensor '\(name)' has unsupported dtype \(dt) (F32, F16, BF16 are read)") }
-            guard shape.allSatisfy({ $0 >= 0 }) else { throw fail("tensor '\(name)' has a negative dimension") }
-            let count = shape.reduce(1, *)
-            let (begin, end) = (offsets[0], offsets[1])
-            guard begin >= 0, end >= begin, end <= payload else {
-                throw fail("tensor '\(name)' lies outside the file (bytes \(begin)..<\(end) of \(payload)); truncated?")
-            }
-            guard end - begin == count * dtype.size else {
-                throw fail("tensor '\(name)' has \(end - begin) bytes for shape \(shape) of \(dt)")
-            }
+        let header = try header(data, fail: fail)
+        var file = File(tensors: [:], dtypes: [:], metadata: header.metadata)
+        for (name, entry) in header.entries {
+            let count = entry.shape.reduce(1, *), dtype = entry.dtype
             var values = [Float](repeating: 0, count: count)
             data.withUnsafeBytes { raw in
-                let base = raw.baseAddress! + headerEnd + begin
+                let base = raw.baseAddress! + header.dataStart + entry.begin
                 switch dtype {
                 case .f32: for i in 0..<count { values[i] = Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
                 case .f16: for i in 0..<count { values[i] = Float(Float16(bitPattern: UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))) }
                 case .bf16: for i in 0..<count { values[i] = Float(bitPattern: UInt32(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16) }
                 }
             }
-            file.tensors[name] = Tensor(shape: shape, data: values)
+            file.tensors[name] = Tensor(shape: entry.shape, data: values)
             file.dtypes[name] = dtype
         }
         return file

@@ -26,6 +26,20 @@ public struct TrainingSet {
         self.maxGap = maxGap
     }
 
+    /// A short hash of the media (clip names, frame counts and sizes, photo sizes, and a sample of their pixels) that
+    /// names the teacher caches drawn from them: a cache is reused only with the media it was drawn from.
+    public static func fingerprint(clips: [VideoClip], photos: [RGBPlanes]) -> String {
+        var hash: UInt64 = 0xcbf29ce484222325
+        func mix(_ bytes: some Sequence<UInt8>) { for b in bytes { hash = (hash ^ UInt64(b)) &* 0x100000001b3 } }
+        func mix(_ image: RGBPlanes) {
+            mix("\(image.width)x\(image.height)".utf8)
+            mix(stride(from: 0, to: image.bytes.count, by: max(1, image.bytes.count / 4096)).lazy.map { image.bytes[$0] })
+        }
+        for clip in clips { mix("\(clip.name):\(clip.frames.count):".utf8); if let f = clip.frames.first { mix(f) } }
+        for photo in photos { mix(photo) }
+        return String(hash, radix: 16)
+    }
+
     /// Whether samples of this size can be drawn (a clip at least that large, or photos for synthetic scenes).
     public func canSample(size: Int) -> Bool {
         scenes != nil || clips.contains { usable($0, size: size, span: 8) }
@@ -61,6 +75,22 @@ public struct TrainingSet {
         return scenes.triplet(size: size, t: 0.5, rng: &rng)
     }
 
+    /// Two frames of a real clip `gap` apart (1 … 4, random) with no recorded frame between them for an odd gap: a
+    /// sample whose target the teacher supplies. Its `middle` is empty until then.
+    public func pair(size: Int, rng: inout SeededRandom) -> TrainingSample? {
+        let gap = 1 + rng.int(4)
+        let candidates = clips.filter { usable($0, size: size, span: gap) }
+        guard !candidates.isEmpty else { return nil }
+        let clip = candidates[rng.int(candidates.count)]
+        let split = Int(Double(clip.frames.count) * (1 - holdOut))
+        guard split - gap > 0 else { return nil }
+        let i = rng.int(split - gap)
+        let f = clip.frames[i]
+        let x = rng.int(f.width - size + 1), y = rng.int(f.height - size + 1)
+        return TrainingSample(size: size, first: f.crop(x: x, y: y, size: size), middle: [],
+                              last: clip.frames[i + gap].crop(x: x, y: y, size: size), t: 0.5, middleFromTeacher: true)
+    }
+
     /// Any t in {1/8, …, 7/8}: a 9-frame window of a real clip, or a synthetic scene.
     public func window(size: Int, k: Int, rng: inout SeededRandom) -> TrainingSample {
         if rng.bool(), let s = realSample(size: size, span: 8, k: k, heldOut: false, rng: &rng) { return s }
@@ -72,71 +102,5 @@ public struct TrainingSet {
     public func validation(count: Int, size: Int) -> [TrainingSample] {
         var rng = SeededRandom(seed: 0x5EED_0F_7A11D)
         return (0..<count).map { triplet(size: size, synthetic: $0 % 2 == 1, heldOut: true, rng: &rng) }
-    }
-}
-
-/// Teacher outputs computed once: crops (t = ½) with the teacher's flows from t, stored as float16 safetensors so a
-/// later run (or a resumed one) reuses them instead of running the teacher every step.
-public struct TeacherCache {
-    public var samples: [TrainingSample]
-
-    /// `teacher` maps frames [N, 3, S, S] at 0 and 1 to flows [N, 4, S, S] (Fₜ→₀, Fₜ→₁ at t = ½).
-    public static func build(count: Int, size: Int, set: TrainingSet, syntheticFraction: Float, seed: UInt64,
-                             teacher: ((Tensor, Tensor) -> Tensor)?, progress: (Int) -> Void = { _ in }) -> TeacherCache {
-        var rng = SeededRandom(seed: seed)
-        var samples: [TrainingSample] = []
-        let batch = 8
-        while samples.count < count {
-            var chunk: [TrainingSample] = []
-            for _ in 0..<min(batch, count - samples.count) {
-                chunk.append(set.triplet(size: size, synthetic: rng.uniform(0, 1) < syntheticFraction, rng: &rng))
-            }
-            if let teacher {
-                let n = chunk.count
-                let a = Tensor(shape: [n, 3, size, size], data: chunk.flatMap(\.first))
-                let b = Tensor(shape: [n, 3, size, size], data: chunk.flatMap(\.last))
-                let flow = Tensor.inferenceMode { teacher(a, b) }
-                let fp = 4 * size * size
-                for i in 0..<n { chunk[i].teacherFlow = Array(flow.data[(i * fp)..<((i + 1) * fp)]) }
-            }
-            samples += chunk
-            progress(samples.count)
-        }
-        return TeacherCache(samples: samples)
-    }
-
-    public func write(to path: String, metadata: [String: String]) throws {
-        guard let first = samples.first else { return }
-        let (n, s) = (samples.count, first.size)
-        var tensors: [String: Tensor] = [
-            "first": Tensor(shape: [n, 3, s, s], data: samples.flatMap(\.first)),
-            "middle": Tensor(shape: [n, 3, s, s], data: samples.flatMap(\.middle)),
-            "last": Tensor(shape: [n, 3, s, s], data: samples.flatMap(\.last)),
-            "t": Tensor(shape: [n], data: samples.map(\.t)),
-        ]
-        if samples.allSatisfy({ $0.teacherFlow != nil }) {
-            tensors["flow"] = Tensor(shape: [n, 4, s, s], data: samples.flatMap { $0.teacherFlow! })
-        }
-        try Safetensors.write(tensors, to: path + ".partial", dtype: .f16, metadata: metadata)
-        _ = try? FileManager.default.removeItem(atPath: path)
-        try FileManager.default.moveItem(atPath: path + ".partial", toPath: path)
-    }
-
-    public static func read(_ path: String) throws -> (TeacherCache, [String: String]) {
-        let file = try Safetensors.read(path)
-        guard let first = file.tensors["first"], let middle = file.tensors["middle"], let last = file.tensors["last"],
-              let t = file.tensors["t"], first.rank == 4 else {
-            throw Safetensors.Error(path: path, problem: "not a teacher cache")
-        }
-        let (n, s) = (first.shape[0], first.shape[2])
-        let plane = 3 * s * s, fp = 4 * s * s
-        let flow = file.tensors["flow"]
-        let samples = (0..<n).map { i in
-            TrainingSample(size: s, first: Array(first.data[(i * plane)..<((i + 1) * plane)]),
-                           middle: Array(middle.data[(i * plane)..<((i + 1) * plane)]),
-                           last: Array(last.data[(i * plane)..<((i + 1) * plane)]), t: t.data[i],
-                           teacherFlow: flow.map { Array($0.data[(i * fp)..<((i + 1) * fp)]) })
-        }
-        return (TeacherCache(samples: samples), file.metadata)
     }
 }

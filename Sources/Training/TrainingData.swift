@@ -58,68 +58,78 @@ public struct RGBPlanes: Sendable {
     }
 }
 
-/// One training example: two input frames, the true frame at t, and optionally the teacher's flows from t
-/// (Fₜ→₀ then Fₜ→₁, pixels). Planar RGB floats, size×size.
+/// One training example: two input frames, the target frame at t, and optionally the teacher's data at t: its flows
+/// (Fₜ→₀ then Fₜ→₁, pixels), its fusion mask (the weight of frame 0) and its frame. Planar floats, size×size.
 public struct TrainingSample: Sendable {
     public var size: Int
     public var first: [Float], middle: [Float], last: [Float]
     public var t: Float
     public var teacherFlow: [Float]?
+    public var teacherMask: [Float]?
+    public var teacherFrame: [Float]?
+    /// The target is the teacher's frame (a real pair with no recorded middle frame), not a recorded one.
+    public var middleFromTeacher = false
 
-    public init(size: Int, first: [Float], middle: [Float], last: [Float], t: Float, teacherFlow: [Float]? = nil) {
+    public init(size: Int, first: [Float], middle: [Float], last: [Float], t: Float, teacherFlow: [Float]? = nil,
+                teacherMask: [Float]? = nil, teacherFrame: [Float]? = nil, middleFromTeacher: Bool = false) {
         self.size = size; self.first = first; self.middle = middle; self.last = last; self.t = t; self.teacherFlow = teacherFlow
+        self.teacherMask = teacherMask; self.teacherFrame = teacherFrame; self.middleFromTeacher = middleFromTeacher
+    }
+
+    /// Every per-pixel field through `f` (channels, negated channels under this transform, the field's values).
+    func mapped(_ f: ([Float], _ channels: Int, _ negate: Set<Int>) -> [Float], flowNegate: Set<Int>, size s: Int) -> TrainingSample {
+        TrainingSample(size: s, first: f(first, 3, []), middle: f(middle, 3, []), last: f(last, 3, []), t: t,
+                       teacherFlow: teacherFlow.map { f($0, 4, flowNegate) }, teacherMask: teacherMask.map { f($0, 1, []) },
+                       teacherFrame: teacherFrame.map { f($0, 3, []) }, middleFromTeacher: middleFromTeacher)
     }
 
     /// A size×size window at (x, y) of a larger sample.
     public func cropped(x: Int, y: Int, to s: Int) -> TrainingSample {
-        func cut(_ a: [Float], _ channels: Int) -> [Float] {
+        mapped({ a, channels, _ in
             var out = [Float](repeating: 0, count: channels * s * s)
             for c in 0..<channels { for r in 0..<s {
                 let src = (c * size + y + r) * size + x
                 for k in 0..<s { out[(c * s + r) * s + k] = a[src + k] }
             } }
             return out
-        }
-        return TrainingSample(size: s, first: cut(first, 3), middle: cut(middle, 3), last: cut(last, 3), t: t,
-                              teacherFlow: teacherFlow.map { cut($0, 4) })
+        }, flowNegate: [], size: s)
     }
 
     /// Mirrored left–right: the flows' x components change sign.
     public func flippedHorizontally() -> TrainingSample {
-        func flip(_ a: [Float], _ channels: Int, negate: Set<Int> = []) -> [Float] {
+        mapped({ a, channels, negate in
             var out = a
             for c in 0..<channels { for r in 0..<size {
                 let row = (c * size + r) * size
                 for k in 0..<size { out[row + k] = negate.contains(c) ? -a[row + size - 1 - k] : a[row + size - 1 - k] }
             } }
             return out
-        }
-        return TrainingSample(size: size, first: flip(first, 3), middle: flip(middle, 3), last: flip(last, 3), t: t,
-                              teacherFlow: teacherFlow.map { flip($0, 4, negate: [0, 2]) })
+        }, flowNegate: [0, 2], size: size)
     }
 
     /// Mirrored top–bottom: the flows' y components change sign.
     public func flippedVertically() -> TrainingSample {
-        func flip(_ a: [Float], _ channels: Int, negate: Set<Int> = []) -> [Float] {
+        mapped({ a, channels, negate in
             var out = a
             for c in 0..<channels { for r in 0..<size {
                 let dst = (c * size + r) * size, src = (c * size + size - 1 - r) * size
                 for k in 0..<size { out[dst + k] = negate.contains(c) ? -a[src + k] : a[src + k] }
             } }
             return out
-        }
-        return TrainingSample(size: size, first: flip(first, 3), middle: flip(middle, 3), last: flip(last, 3), t: t,
-                              teacherFlow: teacherFlow.map { flip($0, 4, negate: [1, 3]) })
+        }, flowNegate: [1, 3], size: size)
     }
 
-    /// Played backwards: the end frames swap, t becomes 1 − t, and the flows to the two ends swap.
+    /// Played backwards: the end frames swap, t becomes 1 − t, the flows to the two ends swap and the mask (frame 0's
+    /// weight) becomes 1 − mask.
     public func reversed() -> TrainingSample {
         let n2 = 2 * size * size
         return TrainingSample(size: size, first: last, middle: middle, last: first, t: 1 - t,
-                              teacherFlow: teacherFlow.map { Array($0[n2...] + $0[..<n2]) })
+                              teacherFlow: teacherFlow.map { Array($0[n2...] + $0[..<n2]) },
+                              teacherMask: teacherMask.map { $0.map { 1 - $0 } }, teacherFrame: teacherFrame,
+                              middleFromTeacher: middleFromTeacher)
     }
 
-    /// Random flips, temporal reversal and a colour jitter shared by the three frames; flows follow the geometry.
+    /// Random flips, temporal reversal and a colour jitter shared by the frames; flows follow the geometry.
     public func augmented(_ rng: inout SeededRandom) -> TrainingSample {
         var s = self
         if rng.bool() { s = s.flippedHorizontally() }
@@ -134,6 +144,10 @@ public struct TrainingSample: Sendable {
                 s.middle[i] = min(1, max(0, s.middle[i] * gains[c] + offset))
                 s.last[i] = min(1, max(0, s.last[i] * gains[c] + offset))
             }
+        }
+        if var frame = s.teacherFrame {
+            for c in 0..<3 { for i in (c * n)..<((c + 1) * n) { frame[i] = min(1, max(0, frame[i] * gains[c] + offset)) } }
+            s.teacherFrame = frame
         }
         return s
     }

@@ -100,7 +100,7 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("rife-hdv3: run Scripts/fetch-rife.sh (into \(scratch))"), r.stdout)
         XCTAssertTrue(r.stdout.contains("rife-v4.25: run Scripts/fetch-rife.sh (into \(scratch))"), r.stdout)
         let j = try JSONSerialization.jsonObject(with: Data(try tween(["models", "--json"], environment: empty).stdout.utf8)) as! [[String: Any]]
-        XCTAssertEqual(j.map { $0["name"] as! String }, ["nearest", "blend", "rife-hdv3", "rife-v4.25", "superslomo", "sepconv"])
+        XCTAssertEqual(j.map { $0["name"] as! String }, ["nearest", "blend", "rife-hdv3", "rife-v4.25", "superslomo", "sepconv", "dvf"])
         XCTAssertEqual(j[4]["arbitrary_t"] as? Bool, true)
         XCTAssertEqual(j.filter { $0["default_model"] as? Bool == true }.map { $0["name"] as! String }, ["superslomo"])
         XCTAssertEqual(j[5]["arbitrary_t"] as? Bool, false)

@@ -24,61 +24,85 @@ final class TrainCommandTests: XCTestCase {
         try tween(["train"] + args, environment: ["TWEEN_RUNS": runs])
     }
 
-    func train(_ model: String, steps: Int, extra: [String] = []) throws -> CLIResult {
-        try trainTool(["--model", model, "--width", "4", "--kernel", "7", "--data", scratch + "/media", "--steps", "\(steps)",
-                   "--batch", "1", "--crop", "64", "--cache-samples", "4", "--validate-every", "2", "--validation-samples", "2", "--checkpoint-every", "2",
-                   "--out", scratch + "/\(model).safetensors"] + extra)
+    /// Tiny architectures, so that a debug build trains them in seconds.
+    static let tiny: [String: String] = ["superslomo": #"{"width": 4}"#, "sepconv": #"{"width": 4, "kernel": 7}"#, "dvf": #"{"width": 4}"#]
+
+    /// Writes a recipe of tiny stages (64-px crops, batch 1, four cached crops, no teacher) and returns its path.
+    func recipe(_ model: String, stages: [String], name: String = "recipe.json", architecture: String? = nil) throws -> String {
+        let path = scratch + "/" + name
+        let json = """
+        {"model": "\(model)", "architecture": \(architecture ?? Self.tiny[model]!), "validation_samples": 2,
+         "stages": [\(stages.joined(separator: ", "))]}
+        """
+        try json.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func stage(until: Int, _ extra: String = "") -> String {
+        #"{"until": \#(until), "seed": 1, "lr": 1e-3, "batch": 1, "crop": 64, "cache": {"samples": 4}, "validate_every": 2, "checkpoint_every": 2\#(extra)}"#
+    }
+
+    func train(_ model: String, until: Int, extra: [String] = [], stageExtra: String = "") throws -> CLIResult {
+        try trainTool(["--recipe", try recipe(model, stages: [stage(until: until, stageExtra)]), "--data", scratch + "/media",
+                       "--out", scratch + "/\(model).safetensors"] + extra)
     }
 
     func testACacheTooLargeForMemoryIsRefusedBeforeItIsBuilt() throws {
-        // 10⁸ crops of 96 pixels would need about 10¹⁶ bytes: refused at once, naming the file and a size that fits.
-        let r = try train("superslomo", steps: 2, extra: ["--cache-samples", "100000000"])
+        // 10⁸ crops of 96 pixels would need about 10¹⁵ bytes: refused at once, naming the file and a size that fits.
+        let r = try trainTool(["--recipe", try recipe("superslomo", stages: [#"{"until": 2, "seed": 1, "lr": 1e-3, "crop": 64, "cache": {"samples": 100000000}}"#]),
+                               "--data", scratch + "/media", "--out", scratch + "/superslomo.safetensors"])
         XCTAssertEqual(r.status, 1, r.stderr)
         XCTAssertEqual(r.stderrLines.filter { $0.hasPrefix("tween: error:") }.count, 1, r.stderr)
         XCTAssertFalse(r.stderr.contains("train: cache"), r.stderr)   // nothing was built
-        XCTAssertTrue(r.stderr.contains("superslomo.cache-none-96-100000000.safetensors: a teacher cache of 100000000 crops of 96 pixels needs about"), r.stderr)
-        XCTAssertTrue(r.stderr.contains("use --cache-samples"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("/caches/none-96px-100000000-seed1-"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("a cache of 100000000 crops of 96 pixels needs about"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("use cache.samples"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch + "/superslomo.safetensors"))
     }
 
     func testTrainWritesWeightsThatEvalLoadsAndResumes() throws {
-        for model in ["superslomo", "sepconv"] {
-            let first = try train(model, steps: 2)
+        for model in ["superslomo", "sepconv", "dvf"] {
+            let first = try train(model, until: 2, stageExtra: #", "grow_crops_until": 4"#)
             XCTAssertEqual(first.status, 0, first.stderr)
             XCTAssertTrue(first.stderr.contains("validation PSNR"), first.stderr)
-            // Crops start at half of --crop (step 2 of 2 is at 50% of the steps; full size comes at 70%).
+            XCTAssertTrue(first.stderr.contains("stage 1/1, steps 0–2"), first.stderr)
+            // Crops start at half of the stage's crop (step 2 is before 4/7 of the growth phase).
             XCTAssertTrue(first.stderr.contains("step 2/2  crop 32"), first.stderr)
-            XCTAssertTrue(FileManager.default.fileExists(atPath: scratch + "/\(model).safetensors"))
+            let weights = scratch + "/\(model).safetensors"
+            XCTAssertTrue(FileManager.default.fileExists(atPath: weights))
             // The checkpoint is kept outside the weight file's folder, in the run's folder under TWEEN_RUNS.
             XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint(model)))
             XCTAssertFalse(FileManager.default.fileExists(atPath: scratch + "/\(model).checkpoint.safetensors"))
-            let eval = try tween(["eval", fixture("triplets"), "--model", model, "--weights-dir", scratch, "--json"])
-            XCTAssertEqual(eval.status, 0, eval.stderr)
-            let report = try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as! [String: Any]
-            XCTAssertGreaterThan(report["psnr"] as! Double, 5)
+            // The weight file carries its recipe.
+            let recipeJSON = try XCTUnwrap(safetensorsMetadata(weights)["recipe"])
+            XCTAssertTrue(recipeJSON.contains("\"model\":\"\(model)\""), recipeJSON)
+            if model != "dvf" {
+                let eval = try tween(["eval", fixture("triplets"), "--model", model, "--weights-dir", scratch, "--json"])
+                XCTAssertEqual(eval.status, 0, eval.stderr)
+                let report = try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as! [String: Any]
+                XCTAssertGreaterThan(report["psnr"] as! Double, 5)
+            }
 
-            let again = try train(model, steps: 3)
+            let again = try train(model, until: 3)
             XCTAssertEqual(again.status, 2)
             XCTAssertTrue(again.stderr.contains("a checkpoint exists; pass --resume"), again.stderr)
-            // A resumed run can keep full-size crops instead of restarting the growth.
-            let resumed = try train(model, steps: 3, extra: ["--resume", "--grow-crops-until", "0"])
+            // A resumed run continues at the checkpoint's step, here into a recipe that keeps crops at full size.
+            let resumed = try train(model, until: 3, extra: ["--resume"])
             XCTAssertEqual(resumed.status, 0, resumed.stderr)
             XCTAssertTrue(resumed.stderr.contains("resumed at step 2"), resumed.stderr)
             XCTAssertTrue(resumed.stderr.contains("step 3/3  crop 64"), resumed.stderr)
-            // A checkpoint with all its steps only has its weight file rewritten, with the recipe that trained it.
-            let weights = scratch + "/\(model).safetensors"
+            // A checkpoint with all its steps only has its weight file rewritten.
             try FileManager.default.removeItem(atPath: weights)
-            let rewritten = try train(model, steps: 3, extra: ["--resume", "--seed", "99"])
+            let rewritten = try train(model, until: 3, extra: ["--resume"])
             XCTAssertEqual(rewritten.status, 0, rewritten.stderr)
             XCTAssertTrue(rewritten.stderr.contains("the checkpoint has all 3 steps; rewrote"), rewritten.stderr)
             XCTAssertFalse(rewritten.stderr.contains("step 3/3"), rewritten.stderr)
-            let recipe = try XCTUnwrap(safetensorsMetadata(weights)["recipe"])
-            XCTAssertTrue(recipe.contains("--grow-crops-until 0") && !recipe.contains("--seed 99"), recipe)
+            XCTAssertEqual(try safetensorsMetadata(weights)["steps"], "3")
 
             // A fresh clone has the weight file but no checkpoint: --resume restarts from the weights at their step
             // with fresh moments and a warm-up, and says so in the log and the weight file.
             try FileManager.default.removeItem(atPath: checkpoint(model))
-            let restarted = try train(model, steps: 4, extra: ["--resume", "--grow-crops-until", "0"])
+            let restarted = try train(model, until: 4, extra: ["--resume"])
             XCTAssertEqual(restarted.status, 0, restarted.stderr)
             XCTAssertTrue(restarted.stderr.contains("restarted at step 3 from the weights in \(weights)"), restarted.stderr)
             XCTAssertTrue(restarted.stderr.contains("step 4/4  crop 64"), restarted.stderr)
@@ -88,7 +112,7 @@ final class TrainCommandTests: XCTestCase {
             // Neither a checkpoint nor a weight file: nothing to resume, said in one line.
             try FileManager.default.removeItem(atPath: checkpoint(model))
             try FileManager.default.removeItem(atPath: weights)
-            let nothing = try train(model, steps: 5, extra: ["--resume"])
+            let nothing = try train(model, until: 5, extra: ["--resume"])
             XCTAssertEqual(nothing.status, 1, nothing.stderr)
             XCTAssertTrue(nothing.stderr.contains("no checkpoint to resume, and no weight file at \(weights)"), nothing.stderr)
         }
@@ -102,108 +126,76 @@ final class TrainCommandTests: XCTestCase {
         return header["__metadata__"] as? [String: String] ?? [:]
     }
 
-    /// The data, head and averaging options: a SepConv with wider kernel heads trains on larger gaps and motions,
-    /// ships the mean of its weights, and loads in eval (its head width is read from the weights); out-of-range
-    /// values are refused before any work.
-    func testHeadWidthMotionAndAveragingOptions() throws {
-        let r = try train("sepconv", steps: 2, extra: ["--head-width", "12", "--max-gap", "4", "--max-motion", "40", "--average-from", "0"])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stderr.contains("mean of the last 2 steps' weights"), r.stderr)
-        let eval = try tween(["eval", fixture("triplets"), "--model", "sepconv", "--weights-dir", scratch, "--json"])
+    /// Stages run one after another: the second starts from another file's weights with SepConv's displacement
+    /// decoder and its own losses, records its start in the weight file and loads in eval; --stop-at stops part-way
+    /// and --resume finishes.
+    func testStagesStartsAndStopAt() throws {
+        XCTAssertEqual(try train("sepconv", until: 2).status, 0)
+        let base = scratch + "/base.safetensors"
+        try FileManager.default.moveItem(atPath: scratch + "/sepconv.safetensors", toPath: base)
+        let stages = [stage(until: 2, #", "average_from": 0"#),
+                      stage(until: 4, #", "init": {"from": "base.safetensors", "start": "displacement_decoder"}, "losses": {"gain": 1}"#)]
+        let path = try recipe("sepconv", stages: stages, name: "two.json", architecture: #"{"width": 4, "kernel": 7, "displacement_scale": 0.125}"#)
+        let out = scratch + "/two/sepconv.safetensors"
+        let part = try trainTool(["--recipe", path, "--data", scratch + "/media", "--out", out, "--stop-at", "3"])
+        XCTAssertEqual(part.status, 0, part.stderr)
+        XCTAssertTrue(part.stderr.contains("mean of the last 2 steps' weights"), part.stderr)
+        XCTAssertTrue(part.stderr.contains("stage 2/2, steps 2–3"), part.stderr)
+        XCTAssertTrue(part.stderr.contains("gain "), part.stderr)
+        XCTAssertEqual(try safetensorsMetadata(out)["steps"], "3")
+        let rest = try trainTool(["--recipe", path, "--data", scratch + "/media", "--out", out, "--resume"])
+        XCTAssertEqual(rest.status, 0, rest.stderr)
+        XCTAssertTrue(rest.stderr.contains("step 4/4"), rest.stderr)
+        let meta = try safetensorsMetadata(out)
+        XCTAssertEqual(meta["kernel_init"], "displacement decoder")
+        XCTAssertEqual(meta["init_from"], "base.safetensors")
+        XCTAssertEqual(meta["displacement_scale"], "0.125")
+        XCTAssertNil(meta["averaged_steps"], "a stage that starts anew does not carry the first stage's mean")
+        let eval = try tween(["eval", fixture("triplets"), "--model", "sepconv", "--weights-dir", scratch + "/two", "--json"])
         XCTAssertEqual(eval.status, 0, eval.stderr)
-        // Resumed without those options: the cache says how it was drawn, and the running mean is dropped.
-        let resumed = try train("sepconv", steps: 3, extra: ["--head-width", "12", "--resume"])
-        XCTAssertEqual(resumed.status, 0, resumed.stderr)
-        XCTAssertTrue(resumed.stderr.contains("drawn with --max-gap 4 --max-motion 40.0"), resumed.stderr)
-        XCTAssertTrue(resumed.stderr.contains("running mean of 2 steps is dropped"), resumed.stderr)
-        for (extra, message) in [(["--head-width", "0"], "--head-width must be positive"),
-                                 (["--max-gap", "5"], "--max-gap must be 1 to 4"),
-                                 (["--max-motion=-1"], "--max-motion must be 0 to 64"),
-                                 (["--average-from=-1"], "--average-from must be 0 or more"),
-                                 (["--blend-init-scale", "2"], "--blend-init-scale must be 0 to 1"),
-                                 (["--decay-from", "99"], "--decay-from must be between 0 and --steps")] {
-            let bad = try train("sepconv", steps: 1, extra: extra)
-            XCTAssertEqual(bad.status, 2, extra.joined(separator: " "))
-            XCTAssertTrue(bad.stderr.contains(message), bad.stderr)
-        }
-        let wrongModel = try trainTool(["--model", "superslomo", "--head-width", "8", "--data", scratch + "/media",
-                                    "--out", scratch + "/s.safetensors"])
-        XCTAssertEqual(wrongModel.status, 2)
-        XCTAssertTrue(wrongModel.stderr.contains("applies to sepconv only"), wrongModel.stderr)
     }
 
-    /// A new SepConv run from another run's weights with displacement-decoder heads: it trains, records its start and
-    /// α in the weight file, and loads in eval; the options are refused where they cannot apply.
-    func testInitFromAndDisplacementInit() throws {
-        let base = try train("sepconv", steps: 2)
-        XCTAssertEqual(base.status, 0, base.stderr)
-        let out = scratch + "/decoder/sepconv.safetensors"
-        let r = try trainTool(["--model", "sepconv", "--width", "4", "--kernel", "7", "--data", scratch + "/media", "--steps", "2",
-                           "--batch", "1", "--crop", "64", "--cache-samples", "4", "--validation-samples", "2",
-                           "--init-from", scratch + "/sepconv.safetensors", "--displacement-init", "--displacement-scale", "0.125", "--out", out])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let header = try String(contentsOfFile: out, encoding: .isoLatin1)
-        XCTAssertTrue(header.contains("\"kernel_init\":\"displacement decoder\""), String(header.prefix(600)))
-        XCTAssertTrue(header.contains("\"displacement_scale\":\"0.125\""), String(header.prefix(600)))
-        let eval = try tween(["eval", fixture("triplets"), "--model", "sepconv", "--weights-dir", scratch + "/decoder", "--json"])
-        XCTAssertEqual(eval.status, 0, eval.stderr)
-        for (model, extra, message) in [("sepconv", ["--displacement-loss", "1"], "--displacement-loss must be 0 or more and needs --model sepconv with --teacher"),
-                                        ("sepconv", ["--displacement-init", "--resume"], "start a new run"),
-                                        ("sepconv", ["--displacement-init", "--blend-init"], "pick one"),
-                                        ("sepconv", ["--displacement-scale", "0"], "--displacement-scale must be positive"),
-                                        ("superslomo", ["--displacement-init"], "applies to sepconv only"),
-                                        ("superslomo", ["--kernel-gain-loss", "1"], "--kernel-gain-loss must be 0 or more and needs --model sepconv"),
-                                        ("sepconv", ["--kernel-gain-loss=-1"], "--kernel-gain-loss must be 0 or more")] {
-            let bad = try trainTool(["--model", model, "--data", scratch + "/media", "--out", scratch + "/bad.safetensors"] + extra)
-            XCTAssertEqual(bad.status, 2, extra.joined(separator: " "))
-            XCTAssertTrue(bad.stderr.contains(message), bad.stderr)
-        }
-        let mismatch = try trainTool(["--model", "sepconv", "--width", "8", "--data", scratch + "/media", "--steps", "1", "--batch", "1",
-                                  "--crop", "64", "--cache-samples", "4", "--init-from", scratch + "/sepconv.safetensors",
-                                  "--out", scratch + "/wide/sepconv.safetensors"])
-        XCTAssertEqual(mismatch.status, 1, mismatch.stderr)
-        XCTAssertTrue(mismatch.stderr.contains("sepconv.safetensors: does not match the model"), mismatch.stderr)
-    }
-
-    /// A wider network started from a narrower run's weights trains, records its start and loads in eval; a file that
-    /// is wider, has another kernel size, or comes with --init-from is refused. (`WideningTests` checks that the
-    /// widened network computes the narrow one's frames.)
+    /// A wider network started from a narrower run's weights trains, records its start and loads in eval; a narrower
+    /// target is refused naming the file. (`WideningTests` checks that the widened network computes the narrow one's
+    /// frames.)
     func testWidenFrom() throws {
-        // The SepConv path is the same code; only its kernel-size check is its own.
-        for model in ["superslomo"] {
-            let base = try train(model, steps: 2)
-            XCTAssertEqual(base.status, 0, base.stderr)
-            let narrow = scratch + "/\(model).safetensors", out = scratch + "/wide/\(model).safetensors"
-            func widen(_ width: Int, kernel: Int = 7, extra: [String] = []) throws -> CLIResult {
-                try trainTool(["--model", model, "--width", "\(width)", "--kernel", "\(kernel)", "--data", scratch + "/media",
-                           "--steps", "2", "--batch", "1", "--crop", "64", "--cache-samples", "4", "--validation-samples", "2",
-                           "--widen-from", narrow, "--out", out] + extra)
-            }
-            let r = try widen(6)
-            XCTAssertEqual(r.status, 0, r.stderr)
-            XCTAssertEqual(try safetensorsMetadata(out)["widened_from"], narrow)
-            let eval = try tween(["eval", fixture("triplets"), "--model", model, "--weights-dir", scratch + "/wide", "--json"])
-            XCTAssertEqual(eval.status, 0, eval.stderr)
-            try FileManager.default.removeItem(atPath: scratch + "/wide")
-            try FileManager.default.removeItem(atPath: runs + "/wide")
-            let narrower = try widen(2)
-            XCTAssertEqual(narrower.status, 1, narrower.stderr)
-            XCTAssertTrue(narrower.stderr.contains("\(narrow): does not match the model") && narrower.stderr.contains("cannot widen to"), narrower.stderr)
-            let both = try widen(6, extra: ["--init-from", narrow])
-            XCTAssertEqual(both.status, 2, both.stderr)
-            XCTAssertTrue(both.stderr.contains("--init-from and --widen-from are two different starts"), both.stderr)
+        XCTAssertEqual(try train("superslomo", until: 2).status, 0)
+        func widen(_ width: Int) throws -> CLIResult {
+            let path = try recipe("superslomo", stages: [stage(until: 2, #", "init": {"from": "superslomo.safetensors", "widen": true}"#)],
+                                  name: "wide.json", architecture: "{\"width\": \(width)}")
+            return try trainTool(["--recipe", path, "--data", scratch + "/media", "--out", scratch + "/wide\(width)/superslomo.safetensors"])
         }
-        XCTAssertEqual(try train("sepconv", steps: 1).status, 0)
-        let otherKernel = try trainTool(["--model", "sepconv", "--width", "6", "--kernel", "9", "--data", scratch + "/media",
-                                     "--steps", "1", "--batch", "1", "--crop", "64", "--cache-samples", "4",
-                                     "--widen-from", scratch + "/sepconv.safetensors", "--out", scratch + "/k9/sepconv.safetensors"])
-        XCTAssertEqual(otherKernel.status, 1, otherKernel.stderr)
-        XCTAssertTrue(otherKernel.stderr.contains("sepconv.safetensors: its kernels have 7 taps, not --kernel 9"), otherKernel.stderr)
+        let r = try widen(6)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try safetensorsMetadata(scratch + "/wide6/superslomo.safetensors")["widened_from"], "superslomo.safetensors")
+        let eval = try tween(["eval", fixture("triplets"), "--model", "superslomo", "--weights-dir", scratch + "/wide6", "--json"])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        let narrower = try widen(2)
+        XCTAssertEqual(narrower.status, 1, narrower.stderr)
+        XCTAssertTrue(narrower.stderr.contains("superslomo.safetensors: does not match the model") && narrower.stderr.contains("cannot widen to"), narrower.stderr)
+    }
+
+    /// A mistyped recipe is refused before any media is read, in one line naming the file; --print-recipe shows the
+    /// one-stage recipe that --model runs.
+    func testRecipeErrorsAndPrintRecipe() throws {
+        let path = try recipe("dvf", stages: [#"{"until": 2, "seed": 1, "lr": 1e-3, "lossess": {}}"#], name: "bad.json")
+        let bad = try trainTool(["--recipe", path, "--data", scratch + "/media", "--out", scratch + "/x.safetensors"])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertEqual(bad.stderrLines.count, 1, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("\(path): unknown key \"lossess\" in stage 1"), bad.stderr)
+        let printed = try trainTool(["--model", "dvf", "--steps", "500", "--print-recipe"])
+        XCTAssertEqual(printed.status, 0, printed.stderr)
+        let object = try JSONSerialization.jsonObject(with: Data(printed.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(object["model"] as? String, "dvf")
+        XCTAssertEqual(object["teacher"] as? String, "rife-hdv3")
+        let neither = try trainTool(["--data", scratch + "/media", "--out", scratch + "/x.safetensors"])
+        XCTAssertEqual(neither.status, 2)
+        XCTAssertTrue(neither.stderr.contains("give --recipe FILE or --model NAME"), neither.stderr)
     }
 
     func testTrainWithoutMediaIsAClearError() throws {
         try FileManager.default.createDirectory(atPath: scratch + "/nothing", withIntermediateDirectories: true)
-        let r = try trainTool(["--model", "sepconv", "--data", scratch + "/nothing", "--steps", "1", "--out", scratch + "/x.safetensors"])
+        let r = try trainTool(["--model", "sepconv", "--teacher", "none", "--data", scratch + "/nothing", "--steps", "1", "--out", scratch + "/x.safetensors"])
         XCTAssertEqual(r.status, 1)
         XCTAssertEqual(r.stderrLines, ["tween: error: \(scratch)/nothing: no training videos or photos found"])
     }

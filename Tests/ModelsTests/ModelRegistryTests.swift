@@ -9,7 +9,7 @@ final class ModelRegistryTests: XCTestCase {
     func testNamesAreUniqueAndWeightFilesFollowThem() {
         let names = ModelRegistry.names
         XCTAssertEqual(Set(names).count, names.count, "\(names)")
-        XCTAssertEqual(names, ["nearest", "blend", "rife-hdv3", "rife-v4.25", "superslomo", "sepconv"])
+        XCTAssertEqual(names, ["nearest", "blend", "rife-hdv3", "rife-v4.25", "superslomo", "sepconv", "dvf"])
         for e in ModelRegistry.entries {
             XCTAssertEqual(e.weightFile, e.info.needsWeights ? e.info.name + ".safetensors" : nil, e.info.name)
         }

@@ -77,7 +77,7 @@ final class TrainingPipelineTests: XCTestCase {
     }
 
     func tinyTrainer(_ seed: UInt64 = 1) -> Trainer {
-        Trainer(student: .superSloMo(SuperSloMo(widths: [4, 4, 8, 8, 8, 8], linearOutput: true, seed: seed)),
+        Trainer(model: SuperSloMoStudent(SuperSloMo(widths: [4, 4, 8, 8, 8, 8], linearOutput: true, seed: seed)),
                 schedule: .constant(3e-3))
     }
 
@@ -90,11 +90,11 @@ final class TrainingPipelineTests: XCTestCase {
         batch[0].teacherFlow = [Float](repeating: 1, count: 4 * 32 * 32)
         func run(_ steps: Int) -> (Float, Float, [Float]) {
             let trainer = tinyTrainer()
-            trainer.weights.census = 0   // (census is tested in NNTests; it triples the cost of a debug-build step)
+            trainer.lossWeights["census"] = 0   // (census is tested in NNTests; it triples the cost of a debug-build step)
             let first = trainer.step(batch).loss
             var last: Float = 0
             for _ in 0..<steps { last = trainer.step(batch).loss }
-            return (first, last, trainer.student.layer.parameters().flatMap(\.1.data))
+            return (first, last, trainer.model.layer.parameters().flatMap(\.1.data))
         }
         let (first, last, _) = run(20)
         XCTAssertLessThan(last, first * 0.85, "loss \(first) → \(last)")
@@ -108,7 +108,7 @@ final class TrainingPipelineTests: XCTestCase {
         // A teacher flow of zero: each frame's filtered half should match half of that frame.
         batch[0].teacherFlow = [Float](repeating: 0, count: 4 * 32 * 32)
         let config = SepConv.Configuration(widths: [4, 4, 8, 8, 8], subnetWidth: 4, kernelSize: 9)
-        let trainer = Trainer(student: .sepConv(SepConv(config, seed: 2)), schedule: .constant(2e-3))
+        let trainer = Trainer(model: SepConvStudent(SepConv(config, seed: 2)), schedule: .constant(2e-3))
         let firstStep = trainer.step(batch)
         XCTAssertEqual(firstStep.parts.map(\.0), ["l1", "distil"])
         let first = firstStep.loss
@@ -134,11 +134,11 @@ final class TrainingPipelineTests: XCTestCase {
         var flow = [Float](repeating: 0, count: 4 * h * w)
         for p in 0..<(h * w) { flow[p] = 1.25; flow[h * w + p] = -2.5; flow[2 * h * w + p] = 5; flow[3 * h * w + p] = 0 }
         let teacher = Tensor(shape: [1, 4, h, w], data: flow)
-        XCTAssertEqual(Trainer.momentError(kernels(at: 1.25, scale: 0.7), teacher, channel: 0, radius: r).scalar, 0, accuracy: 1e-5)
-        XCTAssertEqual(Trainer.momentError(kernels(at: -2.5, scale: 0.5), teacher, channel: 1, radius: r).scalar, 0, accuracy: 1e-5)
-        XCTAssertEqual(Trainer.momentError(kernels(at: 3, scale: 1), teacher, channel: 2, radius: r).scalar, 0, accuracy: 1e-5)
-        XCTAssertEqual(Trainer.momentError(kernels(at: 0.5, scale: 0.7), teacher, channel: 0, radius: r).scalar, 0.75 * 0.7, accuracy: 1e-5)
-        XCTAssertEqual(Trainer.momentError(kernels(at: -1, scale: 1), teacher, channel: 3, radius: r).scalar, 1, accuracy: 1e-5)
+        XCTAssertEqual(SepConvStudent.momentError(kernels(at: 1.25, scale: 0.7), teacher, channel: 0, radius: r).scalar, 0, accuracy: 1e-5)
+        XCTAssertEqual(SepConvStudent.momentError(kernels(at: -2.5, scale: 0.5), teacher, channel: 1, radius: r).scalar, 0, accuracy: 1e-5)
+        XCTAssertEqual(SepConvStudent.momentError(kernels(at: 3, scale: 1), teacher, channel: 2, radius: r).scalar, 0, accuracy: 1e-5)
+        XCTAssertEqual(SepConvStudent.momentError(kernels(at: 0.5, scale: 0.7), teacher, channel: 0, radius: r).scalar, 0.75 * 0.7, accuracy: 1e-5)
+        XCTAssertEqual(SepConvStudent.momentError(kernels(at: -1, scale: 1), teacher, channel: 3, radius: r).scalar, 1, accuracy: 1e-5)
     }
 
     /// The kernel-tap targets are the teacher's warp: filtering two frames with them equals half of each frame warped
@@ -152,10 +152,10 @@ final class TrainingPipelineTests: XCTestCase {
         let flow = Tensor(shape: [1, 4, h, w], data: (0..<(4 * h * w)).map { _ in Float(rng.int(4000)) / 1000 - 2 })
         let positive = Tensor(shape: [1, k, h, w], data: [Float](repeating: 0.1, count: k * h * w))
         let negative = Tensor(shape: [1, k, h, w], data: [Float](repeating: -0.1, count: k * h * w))
-        let targets = SepConv.Kernels(vertical1: Trainer.kernelTargets(positive, flow, channel: 1, size: k),
-                                      horizontal1: Trainer.kernelTargets(positive, flow, channel: 0, size: k),
-                                      vertical2: Trainer.kernelTargets(negative, flow, channel: 3, size: k),
-                                      horizontal2: Trainer.kernelTargets(negative, flow, channel: 2, size: k))
+        let targets = SepConv.Kernels(vertical1: SepConvStudent.kernelTargets(positive, flow, channel: 1, size: k),
+                                      horizontal1: SepConvStudent.kernelTargets(positive, flow, channel: 0, size: k),
+                                      vertical2: SepConvStudent.kernelTargets(negative, flow, channel: 3, size: k),
+                                      horizontal2: SepConvStudent.kernelTargets(negative, flow, channel: 2, size: k))
         let model = SepConv(SepConv.Configuration(widths: [4, 4, 8, 8, 8], subnetWidth: 4, kernelSize: k), seed: 1)
         let filtered = model.filter(a, b, targets)
         let warped = a.warped(by: flow.slice(axis: 1, 0..<2), padding: .border) * 0.5
@@ -164,7 +164,7 @@ final class TrainingPipelineTests: XCTestCase {
             let i = (c * h + y) * w + x
             XCTAssertEqual(filtered.data[i], warped.data[i], accuracy: 1e-5, "c \(c) y \(y) x \(x)")
         } } }
-        XCTAssertEqual(targets.vertical2.data.map(abs), Trainer.kernelTargets(positive, flow, channel: 3, size: k).data)
+        XCTAssertEqual(targets.vertical2.data.map(abs), SepConvStudent.kernelTargets(positive, flow, channel: 3, size: k).data)
         XCTAssertTrue(targets.vertical2.data.allSatisfy { $0 <= 0 })
     }
 
@@ -175,7 +175,7 @@ final class TrainingPipelineTests: XCTestCase {
         var batch = [scenes.triplet(size: 32, t: 0.5, rng: &rng)]
         batch[0].teacherFlow = (0..<4).flatMap { c in [Float](repeating: c % 2 == 0 ? 1.5 : -1, count: 32 * 32) }
         let config = SepConv.Configuration(widths: [4, 4, 8, 8, 8], subnetWidth: 4, kernelSize: 9)
-        let trainer = Trainer(student: .sepConv(SepConv(config, seed: 2)), schedule: .constant(2e-3))
+        let trainer = Trainer(model: SepConvStudent(SepConv(config, seed: 2)), schedule: .constant(2e-3))
         return (trainer, batch)
     }
 
@@ -194,7 +194,7 @@ final class TrainingPipelineTests: XCTestCase {
     /// With the tap loss on, a SepConv step reports it and training lowers it.
     func testSepConvKernelTargetLossTrains() {
         let (trainer, batch) = movingSceneSepConvTrainer()
-        trainer.weights.kernelTargets = 1
+        trainer.lossWeights["taps"] = 1
         assertExtraPartTrains(trainer, batch, name: "taps", below: 0.8)
     }
 
@@ -202,9 +202,9 @@ final class TrainingPipelineTests: XCTestCase {
     /// head's displacement towards the teacher's uniform (1.5, −1) px.
     func testSepConvDisplacementLossTrains() {
         let (trainer, batch) = movingSceneSepConvTrainer()
-        guard case .sepConv(let net) = trainer.student else { return XCTFail("not SepConv") }
+        let net = (trainer.model as! SepConvStudent).network
         net.initialiseKernelsAsDisplacementDecoder()
-        trainer.weights.displacement = 1
+        trainer.lossWeights["displacement"] = 1
         assertExtraPartTrains(trainer, batch, name: "displacement", below: 0.5)
     }
 
@@ -216,7 +216,7 @@ final class TrainingPipelineTests: XCTestCase {
             Tensor(shape: [1, 5, 2, 3], data: (0..<30).map { i in i / 6 == 2 ? sum / 2 : (i / 6 == 1 ? sum / 2 : 0) })
         }
         func error(_ a: Float, _ b: Float) -> Float {
-            Trainer.kernelGainError(SepConv.Kernels(vertical1: kernels(a), horizontal1: kernels(a), vertical2: kernels(b), horizontal2: kernels(b))).scalar
+            SepConvStudent.kernelGainError(SepConv.Kernels(vertical1: kernels(a), horizontal1: kernels(a), vertical2: kernels(b), horizontal2: kernels(b))).scalar
         }
         XCTAssertEqual(error(Float(0.5).squareRoot(), Float(0.5).squareRoot()), 0, accuracy: 1e-6)
         XCTAssertEqual(error(0.8, 0.6), 0, accuracy: 1e-6)
@@ -226,7 +226,7 @@ final class TrainingPipelineTests: XCTestCase {
     /// With the gain loss on, a step reports it and training lowers it.
     func testSepConvKernelGainLossTrains() {
         let (trainer, batch) = movingSceneSepConvTrainer()
-        trainer.weights.kernelGain = 1
+        trainer.lossWeights["gain"] = 1
         assertExtraPartTrains(trainer, batch, name: "gain", below: 0.5)
     }
 
@@ -241,16 +241,16 @@ final class TrainingPipelineTests: XCTestCase {
         } }
         let teacher = Tensor(shape: [1, 4, 4, 4], data: flow)
         let exact = Tensor(shape: [1, 1, 2, 2], data: [-1.5, -1.5, -1.5, -1.5])
-        XCTAssertEqual(Trainer.displacementError(exact, teacher, channel: 0, radius: 3).scalar, 0, accuracy: 1e-6)
-        XCTAssertEqual(Trainer.displacementError(exact + 0.5, teacher, channel: 0, radius: 3).scalar, 0.5, accuracy: 1e-6)
+        XCTAssertEqual(SepConvStudent.displacementError(exact, teacher, channel: 0, radius: 3).scalar, 0, accuracy: 1e-6)
+        XCTAssertEqual(SepConvStudent.displacementError(exact + 0.5, teacher, channel: 0, radius: 3).scalar, 0.5, accuracy: 1e-6)
         let clamped = Tensor(shape: [1, 1, 2, 2], data: [3, 3, 3, 3])
-        XCTAssertEqual(Trainer.displacementError(clamped, teacher, channel: 1, radius: 3).scalar, 0, accuracy: 1e-6)
+        XCTAssertEqual(SepConvStudent.displacementError(clamped, teacher, channel: 1, radius: 3).scalar, 0, accuracy: 1e-6)
     }
 
     /// With the moment loss on, a SepConv step reports it and training on a moving scene still lowers the total loss.
     func testSepConvKernelMomentLossTrains() {
         let (trainer, batch) = movingSceneSepConvTrainer()
-        trainer.weights.kernelMoments = 0.05
+        trainer.lossWeights["moment"] = 0.05
         let firstStep = trainer.step(batch)
         XCTAssertEqual(firstStep.parts.map(\.0), ["l1", "distil", "moment"])
         var last = firstStep
@@ -266,16 +266,16 @@ final class TrainingPipelineTests: XCTestCase {
         let scenes = SyntheticScenes(photos: Self.photos)
         let batch = [scenes.triplet(size: 32, t: 0.5, rng: &rng)]
         let trainer = tinyTrainer()
-        trainer.weights.census = 0
+        trainer.lossWeights["census"] = 0
         trainer.averageFrom = 1
         var seen: [[Float]] = []
         for step in 0..<4 {
             _ = trainer.step(batch)
-            if step >= 1 { seen.append(trainer.student.layer.stateDict().flatMap(\.1.data)) }
+            if step >= 1 { seen.append(trainer.model.layer.stateDict().flatMap(\.1.data)) }
         }
         XCTAssertEqual(trainer.averageCount, 3)
-        let live = trainer.student.layer.stateDict().flatMap(\.1.data)
-        let keys = trainer.student.layer.stateDict().map(\.0)
+        let live = trainer.model.layer.stateDict().flatMap(\.1.data)
+        let keys = trainer.model.layer.stateDict().map(\.0)
         let shipped = trainer.shippedWeights()
         let mean = keys.flatMap { shipped[$0]!.data }
         for i in stride(from: 0, to: mean.count, by: 7) {
@@ -283,14 +283,14 @@ final class TrainingPipelineTests: XCTestCase {
             XCTAssertEqual(mean[i], expected, accuracy: 1e-6 * max(1, abs(expected)))
         }
         XCTAssertNotEqual(mean, live, "the mean differs from the last step's weights")
-        let averaged = trainer.withAveragedWeights { trainer.student.layer.stateDict().flatMap(\.1.data) }
-        XCTAssertEqual(averaged, mean); XCTAssertEqual(trainer.student.layer.stateDict().flatMap(\.1.data), live)
+        let averaged = trainer.withAveragedWeights { trainer.model.layer.stateDict().flatMap(\.1.data) }
+        XCTAssertEqual(averaged, mean); XCTAssertEqual(trainer.model.layer.stateDict().flatMap(\.1.data), live)
 
         let restored = tinyTrainer(2)
         try restored.restore(trainer.checkpoint(metadata: [:]), source: "test")
         XCTAssertEqual(restored.averageCount, 3)
         XCTAssertEqual(keys.flatMap { restored.shippedWeights()[$0]!.data }, mean)
-        XCTAssertEqual(restored.student.layer.stateDict().flatMap(\.1.data), live)
+        XCTAssertEqual(restored.model.layer.stateDict().flatMap(\.1.data), live)
     }
 
     /// A checkpoint restores the weights and the optimiser, so a resumed run continues exactly.
@@ -305,7 +305,7 @@ final class TrainingPipelineTests: XCTestCase {
         try b.restore(saved.mapValues { Tensor(shape: $0.shape, data: $0.data) }, source: "checkpoint")
         XCTAssertEqual(b.optimizer.step, 3)
         _ = a.step(batch); _ = b.step(batch)
-        XCTAssertEqual(a.student.layer.parameters().flatMap(\.1.data), b.student.layer.parameters().flatMap(\.1.data))
+        XCTAssertEqual(a.model.layer.parameters().flatMap(\.1.data), b.model.layer.parameters().flatMap(\.1.data))
     }
 
     func testValidationScoresAPerfectPredictionHigherThanBlend() {
@@ -318,19 +318,56 @@ final class TrainingPipelineTests: XCTestCase {
         XCTAssertTrue(trained.isFinite)
     }
 
+    /// A cache is built with the teacher's frame, flows and mask for every crop, read back memory-mapped (float16:
+    /// within 1e-3 of the 8-bit crops), and cropped like the sample; a real pair with no middle frame has the teacher's
+    /// frame as its target.
     func testTeacherCacheRoundTrip() throws {
-        let set = TrainingSet(clips: [], photos: Self.photos)
-        let cache = TeacherCache.build(count: 3, size: 32, set: set, syntheticFraction: 1, seed: 1) { a, _ in
-            Tensor(shape: [a.shape[0], 4, 32, 32], data: [Float](repeating: 0.5, count: a.shape[0] * 4 * 32 * 32))
+        let frames = (0..<40).map { i in RGBPlanes(width: 96, height: 96, bytes: (0..<(3 * 96 * 96)).map { UInt8(($0 + 3 * i) % 251) }) }
+        let set = TrainingSet(clips: [VideoClip(name: "ramp", frames: frames)], photos: Self.photos)
+        var settings = TeacherCache.Settings(count: 12, size: 32, seed: 1)
+        settings.pairFraction = 0.25
+        let teacher: (Tensor, Tensor) -> TeacherOutput = { a, b in
+            let n = a.shape[0]
+            return TeacherOutput(frame: (a + b) * 0.5, flow: Tensor(shape: [n, 4, 32, 32], data: (0..<(n * 4 * 1024)).map { Float($0 % 7) - 3 }),
+                                 mask: Tensor(shape: [n, 1, 32, 32], data: [Float](repeating: 0.25, count: n * 1024)))
         }
         let path = NSTemporaryDirectory() + "/tween-cache-\(getpid()).safetensors"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try cache.write(to: path, metadata: ["teacher": "test"])
-        let (back, meta) = try TeacherCache.read(path)
-        XCTAssertEqual(meta["teacher"], "test")
-        XCTAssertEqual(back.samples.count, 3)
-        XCTAssertEqual(back.samples[0].teacherFlow?.first, 0.5)
-        // float16 storage: within half a 16-bit step of the 8-bit source values.
-        for (x, y) in zip(back.samples[2].middle, cache.samples[2].middle) { XCTAssertEqual(x, y, accuracy: 1e-3) }
+        let cache = try TeacherCache.build(settings, set: set, teacher: ("test", teacher), media: "m", to: path)
+        XCTAssertEqual(cache.metadata["format"], TeacherCache.format)
+        XCTAssertEqual(cache.metadata["teacher"], "test")
+        XCTAssertEqual(cache.count, 12); XCTAssertEqual(cache.size, 32)
+        // The same settings draw the same crops.
+        var rng = SeededRandom(seed: 1 ^ 0xCAC4E)
+        let first = set.triplet(size: 32, synthetic: rng.uniform(0, 1) < 0.5, rng: &rng)
+        let back = cache.crop(0, x: 0, y: 0, size: 32)
+        if !back.middleFromTeacher { for (x, y) in zip(back.first, first.first) { XCTAssertEqual(x, y, accuracy: 1e-3) } }
+        var pairs = 0
+        for i in 0..<12 {
+            let s = cache.crop(i, x: 4, y: 8, size: 16)
+            XCTAssertEqual(s.size, 16); XCTAssertEqual(s.teacherMask?.first, 0.25)
+            XCTAssertEqual(s.teacherFlow?.count, 4 * 256); XCTAssertEqual(s.teacherFrame?.count, 3 * 256)
+            if s.middleFromTeacher { pairs += 1; XCTAssertEqual(s.middle, s.teacherFrame) }
+            // The crop is the window of the full sample.
+            let full = cache.crop(i, x: 0, y: 0, size: 32)
+            XCTAssertEqual(s.first[0], full.first[8 * 32 + 4]); XCTAssertEqual(s.teacherFlow![3 * 256 + 17], full.teacherFlow![(3 * 32 + 9) * 32 + 5])
+        }
+        XCTAssertGreaterThan(pairs, 0, "a pair fraction of 0.25 draws pairs")
+        XCTAssertLessThan(pairs, 12)
+    }
+
+    /// Flips and reversal move the teacher's mask and frame with the frames: reversal turns frame 0's weight m into
+    /// 1 − m; the colour jitter applies to the teacher's frame as to the others.
+    func testAugmentationMovesTheTeachersMaskAndFrame() {
+        let n = 3
+        let frame = (0..<(3 * n * n)).map { Float($0) / 27 }
+        let mask = (0..<(n * n)).map { Float($0) / 9 }
+        let s = TrainingSample(size: n, first: frame, middle: frame, last: frame, t: 0.5, teacherMask: mask, teacherFrame: frame)
+        XCTAssertEqual(s.flippedHorizontally().teacherMask![0], mask[2])
+        XCTAssertEqual(s.flippedVertically().teacherFrame![0], frame[6])
+        XCTAssertEqual(s.reversed().teacherMask!, mask.map { 1 - $0 })
+        var rng = SeededRandom(seed: 2)
+        let a = s.augmented(&rng)
+        XCTAssertEqual(a.teacherFrame!, a.middle, "the teacher's frame is jittered like the middle frame it equals")
     }
 }
