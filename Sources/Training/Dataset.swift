@@ -18,10 +18,11 @@ public struct TrainingSet {
     public let maxGap: Int
 
     /// `maxMotion`: the synthetic scenes' largest background displacement over the gap (pixels).
-    public init(clips: [VideoClip], photos: [RGBPlanes], holdOut: Double = 0.1, maxGap: Int = 2, maxMotion: Float = 20) {
+    public init(clips: [VideoClip], photos: [RGBPlanes], holdOut: Double = 0.1, maxGap: Int = 2, maxMotion: Float = 20,
+                scenes kind: SyntheticScenes.Kind = .affine) {
         precondition(maxGap >= 1 && maxGap <= 4, "real triplets span at most the 9-frame window")
         self.clips = clips
-        scenes = photos.isEmpty ? nil : SyntheticScenes(photos: photos, maxMotion: maxMotion)
+        scenes = photos.isEmpty ? nil : SyntheticScenes(photos: photos, maxMotion: maxMotion, kind: kind)
         self.holdOut = holdOut
         self.maxGap = maxGap
     }

@@ -45,6 +45,9 @@ public struct Recipe: Codable, Equatable, Sendable {
         /// over the gap in pixels: the cache's crops and other-t batches.
         public var maxGap: Int?
         public var maxMotion: Float?
+        /// The synthetic scenes: `affine` (the default, the shipped models' data) or `layered` (several layers with
+        /// perspective motion, brightness change and small non-rigid deformation).
+        public var scenes: String?
         /// Ship the running mean of the weights after every step from this step on.
         public var averageFrom: Int?
         public var validateEvery: Int?
@@ -53,13 +56,14 @@ public struct Recipe: Codable, Equatable, Sendable {
         enum CodingKeys: String, CodingKey, CaseIterable {
             case name, note, until, seed, batch, crop, lr, warmup, optimizer, losses, cache
             case growCropsUntil = "grow_crops_until", decayFrom = "decay_from", decayTo = "decay_to", lrFloor = "lr_floor"
-            case start = "init", maxGap = "max_gap", maxMotion = "max_motion", averageFrom = "average_from"
+            case start = "init", maxGap = "max_gap", maxMotion = "max_motion", averageFrom = "average_from", scenes
             case validateEvery = "validate_every", checkpointEvery = "checkpoint_every"
         }
 
         public init(until: Int, seed: UInt64, lr: Float) { self.until = until; self.seed = seed; self.lr = lr }
 
         public var batchSize: Int { batch ?? 8 }
+        public var sceneKind: SyntheticScenes.Kind { scenes.flatMap(SyntheticScenes.Kind.init(rawValue:)) ?? .affine }
         public var cropSize: Int { crop ?? 128 }
     }
 
@@ -155,6 +159,9 @@ public struct Recipe: Codable, Equatable, Sendable {
             if let o = s.optimizer, !["adam", "adamax"].contains(o) { throw fail("\(name): optimizer must be adam or adamax") }
             if let g = s.maxGap, !(1...4).contains(g) { throw fail("\(name): max_gap must be 1 to 4 (real triplets come from 9-frame windows)") }
             if let m = s.maxMotion, !(0...64).contains(m) { throw fail("\(name): max_motion must be 0 to 64 pixels") }
+            if let k = s.scenes, SyntheticScenes.Kind(rawValue: k) == nil {
+                throw fail("\(name): scenes must be one of \(SyntheticScenes.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
             if let c = s.cache {
                 if let n = c.samples, n <= 0 { throw fail("\(name): cache.samples must be positive") }
                 if let f = c.syntheticFraction, !(0...1).contains(f) { throw fail("\(name): cache.synthetic_fraction must be 0 to 1") }

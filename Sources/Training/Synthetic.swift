@@ -4,13 +4,19 @@ import Foundation
 /// three patches cut from other photos moving independently on top of it (occlusion). Every layer's position is a
 /// function of time, so the frame at any t is exact ground truth.
 public struct SyntheticScenes {
+    /// `affine`: the scenes above (the shipped models' data). `layered`: two to four patches over the background, each
+    /// layer with its own perspective motion, brightness change and small non-rigid deformation, and patches that
+    /// turn and accelerate (`SyntheticScenes+Layered.swift`).
+    public enum Kind: String, Sendable, CaseIterable { case affine, layered }
+
     public let photos: [RGBPlanes]
     /// Largest displacement over the whole gap, in pixels (background; foreground patches move up to 1.5×).
     public var maxMotion: Float
+    public var kind: Kind
 
-    public init(photos: [RGBPlanes], maxMotion: Float = 20) {
+    public init(photos: [RGBPlanes], maxMotion: Float = 20, kind: Kind = .affine) {
         precondition(!photos.isEmpty, "synthetic scenes need at least one photo")
-        self.photos = photos; self.maxMotion = maxMotion
+        self.photos = photos; self.maxMotion = maxMotion; self.kind = kind
     }
 
     /// A layer's motion: at time τ an output pixel p sees the source point
@@ -44,6 +50,7 @@ public struct SyntheticScenes {
     }
 
     func frames(size: Int, times: [Float], rng: inout SeededRandom) -> [[Float]] {
+        if kind == .layered { return layeredFrames(size: size, times: times, rng: &rng) }
         let bgIndex = rng.int(photos.count)
         let bg = randomMotion(photos[bgIndex], size: size, magnitude: maxMotion, rng: &rng)
         var patches: [Patch] = []

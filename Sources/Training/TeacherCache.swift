@@ -26,11 +26,15 @@ public final class TeacherCache {
         public var pairFraction: Float = 0
         public var maxGap = 2
         public var maxMotion: Float = 20
+        public var scenes: SyntheticScenes.Kind = .affine
         public init(count: Int, size: Int, seed: UInt64) { self.count = count; self.size = size; self.seed = seed }
 
         var metadata: [String: String] {
-            ["size": "\(size)", "count": "\(count)", "seed": "\(seed)", "synthetic_fraction": "\(syntheticFraction)",
-             "pair_fraction": "\(pairFraction)", "max_gap": "\(maxGap)", "max_motion": "\(maxMotion)"]
+            var m = ["size": "\(size)", "count": "\(count)", "seed": "\(seed)", "synthetic_fraction": "\(syntheticFraction)",
+                     "pair_fraction": "\(pairFraction)", "max_gap": "\(maxGap)", "max_motion": "\(maxMotion)"]
+            // Named only when not the first scenes, so that the names of caches drawn before the key existed hold.
+            if scenes != .affine { m["scenes"] = scenes.rawValue }
+            return m
         }
 
         /// The cache's file name: its settings, and a hash of them with the media's fingerprint.

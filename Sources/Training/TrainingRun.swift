@@ -134,7 +134,7 @@ public final class TrainingRun {
             trainer = next
 
             let cache = try teacherCache(for: stage)
-            let set = TrainingSet(clips: clips, photos: photos, maxGap: stage.maxGap ?? 2, maxMotion: stage.maxMotion ?? 20)
+            let set = TrainingSet(clips: clips, photos: photos, maxGap: stage.maxGap ?? 2, maxMotion: stage.maxMotion ?? 20, scenes: stage.sceneKind)
             metadata["seed"] = "\(stage.seed)"
             metadata["stage"] = stage.name ?? "\(stageIndex + 1)"
             try train(next, stage: stage, from: step, to: stageEnd, cache: cache, set: set, validation: validation,
@@ -178,6 +178,7 @@ public final class TrainingRun {
         settings.pairFraction = stage.cache?.pairFraction ?? 0
         settings.maxGap = stage.maxGap ?? 2
         settings.maxMotion = stage.maxMotion ?? 20
+        settings.scenes = stage.sceneKind
         let teacherName = teacher == nil ? "none" : (recipe.teacher ?? "none")
         let path = (paths.caches as NSString).appendingPathComponent(settings.fileName(teacher: teacherName, media: media))
         if FileManager.default.fileExists(atPath: path) {
@@ -192,7 +193,7 @@ public final class TrainingRun {
                                      path, settings.count, settings.size, need / 1e9, memory / 1e9, fit))
         }
         try FileManager.default.createDirectory(atPath: paths.caches, withIntermediateDirectories: true)
-        let set = TrainingSet(clips: clips, photos: photos, maxGap: settings.maxGap, maxMotion: settings.maxMotion)
+        let set = TrainingSet(clips: clips, photos: photos, maxGap: settings.maxGap, maxMotion: settings.maxMotion, scenes: settings.scenes)
         let t0 = Date()
         let cache = try TeacherCache.build(settings, set: set, teacher: teacher.map { (teacherName, $0) }, media: media, to: path) { n in
             if n % 400 == 0 { self.log("train: cache \(n)/\(settings.count)") }

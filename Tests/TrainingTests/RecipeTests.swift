@@ -41,6 +41,7 @@ final class RecipeTests: XCTestCase {
         assertRefused(#"{"model": "sepconv", "stages": [{"until": 10, "seed": 1, "lr": 1e-3, "init": {"start": "blend", "settings": {"blend_scal": 1}}}]}"#, "init.settings key \"blend_scal\" is not one of blend's (blend_scale)")
         assertRefused(#"{"model": "dvf", "stages": [{"until": 10, "seed": 1, "lr": 1e-3}, {"until": 5, "seed": 1, "lr": 1e-3}]}"#, "stage 2 ends at step 5")
         assertRefused(#"{"model": "dvf", "stages": [{"until": 10, "seed": 1, "lr": 1e-3, "crop": 100}]}"#, "crop must be a multiple of 64")
+        assertRefused(#"{"model": "dvf", "stages": [{"until": 10, "seed": 1, "lr": 1e-3, "scenes": "fancy"}]}"#, "scenes must be one of affine, layered")
         assertRefused(#"{"model": "dvf", "stages": [{"until": 10, "seed": 1}]}"#, "missing \"lr\"")
         assertRefused(#"{"model": "dvf", "stages": [{"until": 10, "seed": 1, "lr": 1e-3, "cache": {"pair_fraction": 0.2}}]}"#, "pair_fraction needs a teacher")
         assertRefused(#"{"model": "dvf", "stages": [{"until": "ten", "seed": 1, "lr": 1e-3}]}"#, "wrong type for stage 1.until")

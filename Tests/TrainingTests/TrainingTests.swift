@@ -55,6 +55,20 @@ final class TrainingPipelineTests: XCTestCase {
         XCTAssertEqual(triplet.middle, frames[1]); XCTAssertEqual(triplet.first, frames[0]); XCTAssertEqual(triplet.last, frames[3])
     }
 
+    /// The layered scenes are deterministic, exact at any t (the frame at t of one draw is the middle of the same draw
+    /// asked for other times), stay in 0…1, move, and are not the affine scenes.
+    func testLayeredScenesAreExactAtAnyTAndMove() {
+        let layered = SyntheticScenes(photos: Self.photos, maxMotion: 8, kind: .layered)
+        var r1 = SeededRandom(seed: 3), r2 = SeededRandom(seed: 3), r3 = SeededRandom(seed: 3)
+        let frames = layered.frames(size: 40, times: [0, 0.25, 0.5, 1], rng: &r1)
+        let triplet = layered.triplet(size: 40, t: 0.25, rng: &r2)
+        XCTAssertEqual(triplet.first, frames[0]); XCTAssertEqual(triplet.middle, frames[1]); XCTAssertEqual(triplet.last, frames[3])
+        XCTAssertTrue(frames.allSatisfy { $0.allSatisfy { $0 >= 0 && $0 <= 1 } })
+        XCTAssertNotEqual(frames[0], frames[3], "the scene should move")
+        let affine = SyntheticScenes(photos: Self.photos, maxMotion: 8).triplet(size: 40, t: 0.25, rng: &r3)
+        XCTAssertNotEqual(affine.first, triplet.first)
+    }
+
     /// Flips mirror frames and flows and negate the matching flow component; reversal swaps ends and flows.
     func testAugmentationKeepsFlowsConsistent() {
         let n = 3
