@@ -6,6 +6,8 @@
 set -euo pipefail
 dest=${1:-${XDG_DATA_HOME:-$HOME/.local/share}/tween/training-media}
 mkdir -p "$dest/videos" "$dest/photos"
+# An absolute path: the script works in a temporary folder from here on.
+dest=$(cd "$dest" && pwd)
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cd "$work"
 
