@@ -3,7 +3,8 @@
 # conversion at 480p, 720p and 1080p (the clip scaled to each size, SECONDS long), libx264 CRF 18 preset medium for
 # every method. Prints output frames per second (passed-through frames included) and peak RSS; medians of RUNS.
 #   Scripts/bench-models.sh CLIP [RUNS] [SECONDS] [MODELS...]   (default models: superslomo sepconv)
-# Environment: TWEEN (the executable), SIZES (default "854x480 1280x720 1920x1080"), TWEEN_THREADS.
+# Environment: TWEEN (the executable), SIZES (default "854x480 1280x720 1920x1080"), TWEEN_THREADS, TWEEN_ARGS (more
+# options for every tween run, e.g. "--scale 0.5").
 set -euo pipefail
 clip=$1; runs=${2:-3}; seconds=${3:-2}; shift $(( $# < 3 ? $# : 3 )); models=${*:-superslomo sepconv}
 tween=${TWEEN:-.build/release/tween}
@@ -22,7 +23,7 @@ for size in ${SIZES:-854x480 1280x720 1920x1080}; do
     frames=$(( $(ffprobe -v error -count_packets -select_streams v -show_entries stream=nb_read_packets -of csv=p=0 "$src") * 2 ))
     for i in $(seq "$runs"); do
         for m in $models; do
-            measure "$size $m" "$frames" "$tween" "$src" -o "$work/t.mp4" --factor 2 --model "$m" --crf 18 --preset medium -y --quiet
+            measure "$size $m" "$frames" "$tween" "$src" -o "$work/t.mp4" --factor 2 --model "$m" --crf 18 --preset medium -y --quiet ${TWEEN_ARGS:-}
         done
         measure "$size minterpolate" "$frames" ffmpeg -v error -y -i "$src" \
             -vf "minterpolate=fps=50:mi_mode=mci:mc_mode=aobmc:me_mode=bidir:vsbmc=1" -c:v libx264 -crf 18 -preset medium "$work/f.mp4"

@@ -49,29 +49,54 @@ class Output(nn.Module):
         return torch.tanh(F.conv2d(x, self.weights, self.biases, padding=self.weights.shape[-1] // 2))
 
 
-class DVF(nn.Module):
-    def __init__(self, w=PAPER_WIDTHS, flow_scale=128.0):
+class EncoderDecoder(nn.Module):
+    """One scale's conv1 ... conv6; returns the decoder's last features."""
+
+    def __init__(self, w):
         super().__init__()
-        self.flow_scale = flow_scale
         self.conv1 = ConvBNReLU(6, w[0], 5)
         self.conv2 = ConvBNReLU(w[0], w[1], 5)
         self.conv3 = ConvBNReLU(w[1], w[2], 3)
         self.conv4 = ConvBNReLU(2 * w[2], w[3], 3)
         self.conv5 = ConvBNReLU(w[3] + w[1], w[4], 3)
         self.conv6 = ConvBNReLU(w[4] + w[0], w[5], 5)
-        self.conv7 = Output(w[5], 5)
 
-    def forward(self, img0, img1):
-        """The voxel flow (u, v, m) for frames in 0..1 whose sides are multiples of 8."""
+    def forward(self, x):
         up = lambda x, like: F.interpolate(x, size=like.shape[2:], mode="bilinear", align_corners=False)
-        x = torch.cat([img0, img1], 1) * 2 - 1
         c1 = self.conv1(x)
         c2 = self.conv2(F.max_pool2d(c1, 2))
         c3 = self.conv3(F.max_pool2d(c2, 2))
         c4 = self.conv4(torch.cat([up(F.max_pool2d(c3, 2), c3), c3], 1))
         c5 = self.conv5(torch.cat([up(c4, c2), c2], 1))
-        c6 = self.conv6(torch.cat([up(c5, c1), c1], 1))
-        return self.conv7(c6)
+        return self.conv6(torch.cat([up(c5, c1), c1], 1))
+
+
+class DVF(nn.Module):
+    """scales = 1: the single-scale network (the release's conv1 ... conv7 names). scales = N > 1: the paper's
+    multi-scale voxel flow; an encoder-decoder per scale (named scale1, scale2, ... for the coarser ones) on the input
+    averaged down 2x, 4x, ..., their last decoder features upsampled bilinearly to full size and concatenated after
+    the finest one's, and conv7 fusing them into one voxel flow."""
+
+    def __init__(self, w=PAPER_WIDTHS, flow_scale=128.0, scales=1):
+        super().__init__()
+        self.flow_scale = flow_scale
+        finest = EncoderDecoder(w)
+        for i in range(1, 7):
+            setattr(self, f"conv{i}", getattr(finest, f"conv{i}"))
+        self.finest = [finest]  # a plain list: its modules are registered under the release's names above
+        for k in range(1, scales):
+            setattr(self, f"scale{k}", EncoderDecoder(w))
+        self.scales = scales
+        self.conv7 = Output(w[5] * scales, 5)
+
+    def forward(self, img0, img1):
+        """The voxel flow (u, v, m) for frames in 0..1 whose sides are multiples of 8 * 2**(scales - 1)."""
+        x = torch.cat([img0, img1], 1) * 2 - 1
+        features = [self.finest[0](x)]
+        for k in range(1, self.scales):
+            coarse = getattr(self, f"scale{k}")(F.avg_pool2d(x, 2 ** k))
+            features.append(F.interpolate(coarse, size=x.shape[2:], mode="bilinear", align_corners=False))
+        return self.conv7(torch.cat(features, 1))
 
 
 def warp(img, flow):

@@ -9,6 +9,11 @@ import Tensor
 /// frame, linear between them. Keys follow the official TensorFlow release's slim scopes (`conv1/weights`,
 /// `conv1/BatchNorm/beta`, …, `conv7/biases`), with `/` written `.`; its batch norm has no scale (slim's default).
 ///
+/// With `scales` > 1 it is the paper's multi-scale voxel flow: one encoder–decoder per scale on the input averaged
+/// down, the coarser ones' last decoder features upsampled and concatenated to the finest one's, and conv7 fusing
+/// them (the paper gives no fusion widths, and the release is single-scale; the coarser networks' keys are
+/// `scale1.…`, `scale2.…`).
+///
 /// The voxel flow is in pixels, not in the release's normalised coordinates, so motion does not shrink with frame
 /// size: tanh bounds it to ±`flowScale` pixels over the whole gap (D, frame 0 to frame 1). The release's bound is
 /// ±(W − 1)/2 at its fixed 256², about 128 px.
@@ -27,7 +32,7 @@ public final class DVF: Layer {
     }
 
     /// The release's last layer: a plain convolution with a bias and a tanh.
-    final class Output: Layer {
+    final class Output: Layer, ConvolutionTensors {
         let conv: Conv2d
         init(_ cin: Int, kernel: Int, rng: inout Initializer) {
             conv = Conv2d(cin, 3, kernel: kernel, padding: kernel / 2, init: &rng)
@@ -36,39 +41,70 @@ public final class DVF: Layer {
         func callAsFunction(_ x: Tensor) -> Tensor { conv(x).tanh() }
     }
 
+    /// One scale's encoder–decoder, conv1 … conv6: its output is the decoder's last features at that scale.
+    final class EncoderDecoder: Layer {
+        let conv1: ConvBNReLU, conv2: ConvBNReLU, conv3: ConvBNReLU, conv4: ConvBNReLU, conv5: ConvBNReLU, conv6: ConvBNReLU
+        init(widths w: [Int], rng: inout Initializer) {
+            conv1 = ConvBNReLU(6, w[0], kernel: 5, rng: &rng)
+            conv2 = ConvBNReLU(w[0], w[1], kernel: 5, rng: &rng)
+            conv3 = ConvBNReLU(w[1], w[2], kernel: 3, rng: &rng)
+            conv4 = ConvBNReLU(w[2] + w[2], w[3], kernel: 3, rng: &rng)
+            conv5 = ConvBNReLU(w[3] + w[1], w[4], kernel: 3, rng: &rng)
+            conv6 = ConvBNReLU(w[4] + w[0], w[5], kernel: 5, rng: &rng)
+        }
+        var layers: [ConvBNReLU] { [conv1, conv2, conv3, conv4, conv5, conv6] }
+        var children: [(String, Layer)] {
+            [("conv1", conv1), ("conv2", conv2), ("conv3", conv3), ("conv4", conv4), ("conv5", conv5), ("conv6", conv6)]
+        }
+        func callAsFunction(_ x: Tensor) -> Tensor {
+            let up = { (t: Tensor, like: Tensor) in t.resized(height: like.shape[2], width: like.shape[3], mode: .bilinear(alignCorners: false)) }
+            let c1 = conv1(x)
+            let c2 = conv2(c1.maxPool(2))
+            let c3 = conv3(c2.maxPool(2))
+            let c4 = conv4([up(c3.maxPool(2), c3), c3])
+            let c5 = conv5([up(c4, c2), c2])
+            return conv6([up(c5, c1), c1])
+        }
+    }
+
     /// The paper's widths (conv1 … conv6); conv7 has the voxel flow's three channels.
     public static let paperWidths = [64, 128, 256, 256, 128, 64]
     /// The release's bound on the displacement over the whole gap at its 256² frames, in pixels.
     public static let defaultFlowScale: Float = 128
 
-    let conv1: ConvBNReLU, conv2: ConvBNReLU, conv3: ConvBNReLU, conv4: ConvBNReLU, conv5: ConvBNReLU, conv6: ConvBNReLU
+    /// The finest scale's encoder–decoder (the release's conv1 … conv6 keys), then the coarser ones (`scale1.…`,
+    /// `scale2.…`: the input averaged down 2×, 4×, …).
+    let finest: EncoderDecoder
+    let coarser: [EncoderDecoder]
     let conv7: Output
     public let widths: [Int]
     public let flowScale: Float
+    /// 1 for the single-scale network; N for the paper's multi-scale voxel flow over scales 1, ½, …, 1/2^(N−1).
+    public var scales: Int { 1 + coarser.count }
+    /// Input sides must be multiples of this: three poolings at the coarsest scale.
+    public var sizeUnit: Int { 8 << coarser.count }
 
     /// Training mode (batch statistics, updating the running ones) or inference (running statistics).
     public var training: Bool {
-        get { conv1.norm.norm.training }
-        set { for layer in [conv1, conv2, conv3, conv4, conv5, conv6] { layer.norm.norm.training = newValue } }
+        get { finest.conv1.norm.norm.training }
+        set { for layer in ([finest] + coarser).flatMap(\.layers) { layer.norm.norm.training = newValue } }
     }
 
-    /// `widths`: conv1 … conv6 (the paper's 64, 128, 256, 256, 128, 64).
-    public init(widths w: [Int] = DVF.paperWidths, flowScale: Float = DVF.defaultFlowScale, seed: UInt64 = 0) {
+    /// `widths`: conv1 … conv6 (the paper's 64, 128, 256, 256, 128, 64), the same at every scale. `scales` > 1 is the
+    /// paper's multi-scale voxel flow: an encoder–decoder per scale, the coarser ones' last decoder features upsampled
+    /// to full size and concatenated to the finest one's before conv7 fuses them into one voxel flow.
+    public init(widths w: [Int] = DVF.paperWidths, flowScale: Float = DVF.defaultFlowScale, scales: Int = 1, seed: UInt64 = 0) {
         precondition(w.count == 6, "DVF widths: six values, conv1 … conv6")
+        precondition(scales >= 1, "DVF scales: at least one")
         var rng = Initializer(seed: seed)
         widths = w; self.flowScale = flowScale
-        conv1 = ConvBNReLU(6, w[0], kernel: 5, rng: &rng)
-        conv2 = ConvBNReLU(w[0], w[1], kernel: 5, rng: &rng)
-        conv3 = ConvBNReLU(w[1], w[2], kernel: 3, rng: &rng)
-        conv4 = ConvBNReLU(w[2] + w[2], w[3], kernel: 3, rng: &rng)
-        conv5 = ConvBNReLU(w[3] + w[1], w[4], kernel: 3, rng: &rng)
-        conv6 = ConvBNReLU(w[4] + w[0], w[5], kernel: 5, rng: &rng)
-        conv7 = Output(w[5], kernel: 5, rng: &rng)
+        finest = EncoderDecoder(widths: w, rng: &rng)
+        coarser = (1..<scales).map { _ in EncoderDecoder(widths: w, rng: &rng) }
+        conv7 = Output(w[5] * scales, kernel: 5, rng: &rng)
     }
 
     public var children: [(String, Layer)] {
-        [("conv1", conv1), ("conv2", conv2), ("conv3", conv3), ("conv4", conv4), ("conv5", conv5), ("conv6", conv6),
-         ("conv7", conv7)]
+        finest.children + coarser.enumerated().map { ("scale\($0.offset + 1)", $0.element) } + [("conv7", conv7)]
     }
 
     /// The network's input: both frames, RGB scaled from 0…1 to −1…1 as in the release.
@@ -76,16 +112,14 @@ public final class DVF: Layer {
         Tensor.concat([frame0, frame1]) * 2 + -1
     }
 
-    /// The voxel flow [N, 3, H, W] (tanh outputs: u, v, m) for frames whose sides are multiples of 8.
+    /// The voxel flow [N, 3, H, W] (tanh outputs: u, v, m) for frames whose sides are multiples of `sizeUnit`.
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let up = { (t: Tensor, like: Tensor) in t.resized(height: like.shape[2], width: like.shape[3], mode: .bilinear(alignCorners: false)) }
-        let c1 = conv1(x)
-        let c2 = conv2(c1.maxPool(2))
-        let c3 = conv3(c2.maxPool(2))
-        let c4 = conv4([up(c3.maxPool(2), c3), c3])
-        let c5 = conv5([up(c4, c2), c2])
-        let c6 = conv6([up(c5, c1), c1])
-        return conv7(c6)
+        var features = [finest(x)]
+        for (i, network) in coarser.enumerated() {
+            let coarse = network(x.avgPool(2 << i))
+            features.append(coarse.resized(height: x.shape[2], width: x.shape[3], mode: .bilinear(alignCorners: false)))
+        }
+        return conv7(features.count == 1 ? features[0] : Tensor.concat(features))
     }
 
     /// The voxel flow as the sampling needs it: D, the displacement over the whole gap in pixels ([N, 2, H, W]), and
@@ -110,6 +144,13 @@ public final class DVF: Layer {
     /// The frame at t for frames in 0…1 (sides multiples of 8).
     public func interpolate(_ frame0: Tensor, _ frame1: Tensor, t: Float = 0.5) -> Tensor {
         Self.sample(frame0, frame1, voxelFlow(frame0, frame1), t: t)
+    }
+
+    /// The number of scales of a weight file's network (its `scaleN.` encoder–decoders, plus the finest).
+    public static func scales(in weights: [String: Tensor]) -> Int {
+        var n = 1
+        while weights["scale\(n).conv1.weights"] != nil { n += 1 }
+        return n
     }
 
     /// The widths of a weight file's network (its conv1 … conv6 output channels).
@@ -157,7 +198,7 @@ public final class DVFInterpolator: FrameInterpolator, FlowScalable {
 
     public convenience init(weights: [String: Tensor], metadata: [String: String] = [:]) throws {
         let scale = metadata[Self.flowScaleMetadata].flatMap(Float.init) ?? DVF.defaultFlowScale
-        let net = DVF(widths: try DVF.widths(in: weights), flowScale: scale)
+        let net = DVF(widths: try DVF.widths(in: weights), flowScale: scale, scales: DVF.scales(in: weights))
         try net.load(weights, source: "\(Self.info.name) weights")
         self.init(network: net)
     }
@@ -165,7 +206,7 @@ public final class DVFInterpolator: FrameInterpolator, FlowScalable {
     public func interpolate(_ window: FrameWindow, at times: [Float]) throws -> [Image] {
         let (a, b) = try window.checkedPair()
         return Tensor.inferenceMode {
-            let unit = max(8, Int(8 / scale))
+            let unit = max(network.sizeUnit, Int(Float(network.sizeUnit) / scale))
             let i0 = NetworkIO.input(a, unit: unit), i1 = NetworkIO.input(b, unit: unit)
             let flow: DVF.VoxelFlow
             if scale == 1 {

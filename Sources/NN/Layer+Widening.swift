@@ -1,5 +1,9 @@
 import Tensor
 
+/// A layer whose own tensors are one convolution's weight and bias under other names (a model's wrapper that keeps its
+/// checkpoint's key names), so they widen as a `Conv2d`'s do.
+public protocol ConvolutionTensors: Layer {}
+
 extension Layer {
     /// Loads the weights of a narrower network of the same architecture so that this wider one computes exactly
     /// what the narrower one did (Net2Net's aim, Chen et al. 2016, with zero outgoing weights instead of copies):
@@ -12,22 +16,30 @@ extension Layer {
     /// This holds for per-channel steps between the convolutions (activations, pooling, resizing) and for sums of
     /// equally widened tensors; a convolution whose input is a concatenation of equally wide parts (a U-Net's skip)
     /// says how many parts it reads through `inputParts`, so each part's old channels keep their place in it.
-    /// Layers other than `Conv2d` must keep their shapes. Every problem is reported in one error.
+    /// Layers other than `Conv2d` must keep their shapes. A sub-network the file lacks entirely (no key of the file
+    /// starts with its top-level name, as the coarser scales of a multi-scale network widened from a single-scale one)
+    /// keeps this network's own initial weights: only what it feeds must widen by zero weights. Every problem is
+    /// reported in one error.
     public func loadWidening(_ tensors: [String: Tensor], source: String, ignoring: [String] = [],
                              inputParts: (String) -> Int = { _ in 1 }) throws {
         var problems: [String] = []
         var updates: [(Tensor, [Float])] = []
         var known: Set<String> = []
+        let fileScopes = Set(tensors.keys.compactMap { $0.split(separator: ".", maxSplits: 1).count == 2 ? $0.split(separator: ".")[0] : nil })
         func visit(_ layer: Layer, prefix: String) {
             for (name, t) in layer.ownTensors {
                 let key = prefix + name
                 known.insert(key)
-                guard let old = tensors[key] else { problems.append("missing \(key) \(t.shape)"); continue }
+                guard let old = tensors[key] else {
+                    let scope = key.split(separator: ".", maxSplits: 1)
+                    if scope.count == 2 && !fileScopes.contains(scope[0]) { continue }
+                    problems.append("missing \(key) \(t.shape)"); continue
+                }
                 if old.shape == t.shape { updates.append((t, old.data)); continue }
                 // A bias is a weight with one input channel and one tap: the same copy serves both.
                 let parts = t.rank == 4 ? inputParts(key) : 1
                 let (outOld, inOld, inNew) = (old.shape[0], old.rank == 4 ? old.shape[1] : 1, t.rank == 4 ? t.shape[1] : 1)
-                guard layer is Conv2d, old.rank == t.rank, t.rank == 1 || t.rank == 4, zip(old.shape, t.shape).allSatisfy({ $0 <= $1 }),
+                guard layer is Conv2d || layer is ConvolutionTensors, old.rank == t.rank, t.rank == 1 || t.rank == 4, zip(old.shape, t.shape).allSatisfy({ $0 <= $1 }),
                       old.shape.dropFirst(2) == t.shape.dropFirst(2), inOld % parts == 0, inNew % parts == 0 else {
                     problems.append("\(key): shape \(old.shape) in the file cannot widen to \(t.shape)"); continue
                 }

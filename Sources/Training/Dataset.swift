@@ -27,8 +27,10 @@ public struct TrainingSet {
         self.maxGap = maxGap
     }
 
-    /// A short hash of the media (clip names, frame counts and sizes, photo sizes, and a sample of their pixels) that
-    /// names the teacher caches drawn from them: a cache is reused only with the media it was drawn from.
+    /// A short hash of the media (clip file names, frame counts and sizes, photo sizes, and a sample of their pixels)
+    /// that names the teacher caches drawn from them: a cache is reused only with the media it was drawn from. A clip
+    /// counts by its file name without folders, so `--data DIR` and `--data DIR/videos DIR/photos …` over the same
+    /// files (which draw the same crops) name the same cache.
     public static func fingerprint(clips: [VideoClip], photos: [RGBPlanes]) -> String {
         var hash: UInt64 = 0xcbf29ce484222325
         func mix(_ bytes: some Sequence<UInt8>) { for b in bytes { hash = (hash ^ UInt64(b)) &* 0x100000001b3 } }
@@ -36,7 +38,10 @@ public struct TrainingSet {
             mix("\(image.width)x\(image.height)".utf8)
             mix(stride(from: 0, to: image.bytes.count, by: max(1, image.bytes.count / 4096)).lazy.map { image.bytes[$0] })
         }
-        for clip in clips { mix("\(clip.name):\(clip.frames.count):".utf8); if let f = clip.frames.first { mix(f) } }
+        for clip in clips {
+            mix("\(clip.name.split(separator: "/").last ?? ""):\(clip.frames.count):".utf8)
+            if let f = clip.frames.first { mix(f) }
+        }
         for photo in photos { mix(photo) }
         return String(hash, radix: 16)
     }

@@ -11,7 +11,7 @@ final class ShippedModelTests: XCTestCase {
     }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: scratch) }
 
-    static let shipped = ["superslomo", "sepconv"]
+    static let shipped = ["superslomo", "sepconv", "dvf"]
 
     func testShippedModelsWorkOutOfTheBox() throws {
         let env = ["TWEEN_WEIGHTS": scratch + "/empty"]

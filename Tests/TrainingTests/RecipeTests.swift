@@ -31,6 +31,30 @@ final class RecipeTests: XCTestCase {
         XCTAssertEqual(try Recipe.parse(Data(r.json.utf8), source: "metadata"), r)
     }
 
+    /// Every committed recipe (runs/*/recipe.json) parses and passes the checks made before any data is loaded, and
+    /// every `init.from` it names is a file in the repository or the output of the recipe beside it.
+    func testEveryCommittedRecipeValidates() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let runs = root.appendingPathComponent("runs")
+        let folders = try FileManager.default.contentsOfDirectory(atPath: runs.path).sorted()
+        var checked = 0
+        for folder in folders {
+            let path = runs.appendingPathComponent(folder).appendingPathComponent("recipe.json")
+            guard FileManager.default.fileExists(atPath: path.path) else { continue }
+            let recipe = try Recipe.parse(try Data(contentsOf: path), source: path.path)
+            try recipe.validate(source: path.path)
+            for stage in recipe.stages {
+                guard let from = stage.start?.from else { continue }
+                let file = path.deletingLastPathComponent().appendingPathComponent(from)
+                let producer = file.deletingLastPathComponent().appendingPathComponent("recipe.json").path
+                XCTAssertTrue(FileManager.default.fileExists(atPath: file.path) || FileManager.default.fileExists(atPath: producer),
+                              "\(path.path): init.from \(from) is neither in the repository nor made by a recipe beside it")
+            }
+            checked += 1
+        }
+        XCTAssertGreaterThanOrEqual(checked, 4, "runs/ holds the recipes of the shipped models and of DVF")
+    }
+
     func testMistakesAreOneLineNamingTheFileAndTheKey() {
         assertRefused(#"{"model": "sepconv", "stages": [{"until": 10, "seed": 1, "lr": 1e-3, "batchsize": 4}]}"#, "unknown key \"batchsize\" in stage 1")
         assertRefused(#"{"model": "sepconv", "stage": []}"#, "unknown key \"stage\" in the recipe")

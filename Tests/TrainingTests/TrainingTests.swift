@@ -36,6 +36,18 @@ final class TrainingPipelineTests: XCTestCase {
         }
     }
 
+    /// The media fingerprint that names teacher caches depends on the files, not on the folder they were listed from,
+    /// and changes with a clip's frames or a photo.
+    func testMediaFingerprintIgnoresTheFolderAClipWasFoundIn() {
+        let frames = (0..<12).map { i in RGBPlanes(width: 16, height: 16, bytes: [UInt8](repeating: UInt8(i), count: 3 * 16 * 16)) }
+        let top = TrainingSet.fingerprint(clips: [VideoClip(name: "videos/a.mp4", frames: frames)], photos: Self.photos)
+        let sub = TrainingSet.fingerprint(clips: [VideoClip(name: "a.mp4", frames: frames)], photos: Self.photos)
+        XCTAssertEqual(top, sub)
+        XCTAssertNotEqual(sub, TrainingSet.fingerprint(clips: [VideoClip(name: "a.mp4", frames: Array(frames.dropLast()))], photos: Self.photos))
+        XCTAssertNotEqual(sub, TrainingSet.fingerprint(clips: [VideoClip(name: "b.mp4", frames: frames)], photos: Self.photos))
+        XCTAssertNotEqual(sub, TrainingSet.fingerprint(clips: [VideoClip(name: "a.mp4", frames: frames)], photos: [Self.photos[0]]))
+    }
+
     func testSyntheticScenesAreDeterministicAndMove() {
         let scenes = SyntheticScenes(photos: Self.photos)
         var r1 = SeededRandom(seed: 7), r2 = SeededRandom(seed: 7)

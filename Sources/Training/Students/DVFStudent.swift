@@ -9,11 +9,12 @@ public final class DVFStudent: TrainableModel {
     public let network: DVF
 
     /// `width` W: conv1 … conv6 W, 2W, 4W, 4W, 2W, W (the paper's 64); `flow_scale`: the tanh's bound on the
-    /// displacement over the gap, pixels.
-    public static let entry = TrainableModelEntry(name: "dvf", architectureDefaults: ["width": 16, "flow_scale": Double(DVF.defaultFlowScale)]) { architecture, seed in
-        let width = try architecture.count("width")
+    /// displacement over the gap, pixels; `scales`: 1, or the paper's multi-scale voxel flow over that many scales.
+    /// The defaults are the shipped network's.
+    public static let entry = TrainableModelEntry(name: "dvf", architectureDefaults: ["width": 8, "flow_scale": Double(DVF.defaultFlowScale), "scales": 3]) { architecture, seed in
+        let width = try architecture.count("width"), scales = try architecture.count("scales")
         guard let scale = architecture["flow_scale"], scale > 0 else { throw RecipeError("architecture key \"flow_scale\" must be positive") }
-        return DVFStudent(DVF(widths: [1, 2, 4, 4, 2, 1].map { $0 * width }, flowScale: Float(scale), seed: seed))
+        return DVFStudent(DVF(widths: [1, 2, 4, 4, 2, 1].map { $0 * width }, flowScale: Float(scale), scales: scales, seed: seed))
     }
 
     public init(_ network: DVF) { self.network = network }
@@ -22,7 +23,8 @@ public final class DVFStudent: TrainableModel {
     public var paperOptimizer: Adam.Variant { .adam }
 
     public var architectureMetadata: [String: String] {
-        ["architecture": "Deep Voxel Flow", "widths": network.widths.map(String.init).joined(separator: ","),
+        ["architecture": network.scales == 1 ? "Deep Voxel Flow" : "Deep Voxel Flow, multi-scale (\(network.scales) scales)",
+         "widths": network.widths.map(String.init).joined(separator: ","),
          DVFInterpolator.flowScaleMetadata: "\(network.flowScale)"]
     }
 
