@@ -22,7 +22,9 @@ public enum Safetensors {
 
     public static func read(_ path: String) throws -> File {
         func fail(_ s: String) -> Error { Error(path: path, problem: s) }
-        guard FileManager.default.fileExists(atPath: path) else { throw fail("no such file") }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw fail("no such file") }
+        if isFolder.boolValue { throw fail("is a folder, not a safetensors file") }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) }
         catch { throw fail("cannot read (\(error.localizedDescription))") }

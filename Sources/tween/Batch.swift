@@ -92,7 +92,7 @@ struct Batch: ParsableCommand {
     }
 
     func run() throws {
-        processing.model.apply()
+        try processing.model.apply()
         var files = try listFiles()
         if let (i, n) = try parsedShard() { files = files.filter { Batch.shardOf($0, count: n) == i } }
         if !FileManager.default.fileExists(atPath: output) {

@@ -27,7 +27,7 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let triplets = try TripletFinder.find(in: dataset)
-        modelOptions.apply()
+        try modelOptions.apply()
         let interpolator = try modelOptions.makeInterpolator()
         let ensemble = modelOptions.ensemble
         var items: [Item] = []

@@ -21,7 +21,7 @@ struct Interpolate: ParsableCommand {
     @OptionGroup var outputOptions: OutputOptions
 
     func run() throws {
-        processing.model.apply()
+        try processing.model.apply()
         let progress = ProgressLine(enabled: !outputOptions.quiet && Console.stderrIsTerminal)
         let job = ConversionJob(input: input, output: output, retime: retime, inputOptions: inputOptions,
                                 processing: processing, encoder: encoder, overwrite: outputOptions.overwrite,

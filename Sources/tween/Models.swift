@@ -17,7 +17,7 @@ struct ModelsCommand: ParsableCommand {
     }
 
     func run() throws {
-        weights.apply()
+        try weights.apply()
         let defaultModel = WeightStore.defaultModel
         let entries = ModelRegistry.entries.map { e in
             Entry(name: e.info.name, summary: e.info.summary, arbitrary_t: e.info.arbitraryT,

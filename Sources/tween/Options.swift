@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import Frames
 import Kernels
@@ -63,9 +64,14 @@ struct ThreadOptions: ParsableArguments {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
-    /// Sizes the engine's pool before any model runs.
+    /// Sizes the engine's pool before any model runs, at most `ThreadPool.maxThreads`.
     func apply() {
-        if let threads { ThreadPool.configure(threads: threads) }
+        guard let threads else { return }
+        let cap = ThreadPool.maxThreads
+        if threads > cap {
+            Console.note("--threads \(threads) is more than four per core (\(ProcessInfo.processInfo.activeProcessorCount) cores); using \(cap)")
+        }
+        ThreadPool.configure(threads: min(threads, cap))
     }
 }
 
@@ -75,8 +81,16 @@ struct WeightsOptions: ParsableArguments {
                                             valueName: "dir"))
     var weightsDir: String?
 
-    func apply() {
-        if let weightsDir { WeightStore.override = weightsDir }
+    /// A folder that does not exist is an error rather than a silent fall-back to the default folder and the shipped
+    /// weights (a mistyped path would otherwise run another model's weights).
+    func apply() throws {
+        guard let weightsDir else { return }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: weightsDir, isDirectory: &isFolder) else {
+            throw MediaError(weightsDir, "no such folder (--weights-dir)")
+        }
+        guard isFolder.boolValue else { throw MediaError(weightsDir, "not a folder (--weights-dir)") }
+        WeightStore.override = weightsDir
     }
 }
 
@@ -108,9 +122,9 @@ struct ModelOptions: ParsableArguments {
     }
 
     /// Sets the thread count and the weight folder; call before `resolvedModel` and `makeInterpolator`.
-    func apply() {
+    func apply() throws {
         threads.apply()
-        weights.apply()
+        try weights.apply()
     }
 
     /// `--model`, else the default among the installed methods.

@@ -108,7 +108,7 @@ struct Train: ParsableCommand {
             return
         }
         threadOptions.apply()
-        weightsOptions.apply()
+        try weightsOptions.apply()
         let out = self.out!
         let checkpoint = Self.checkpointPath(out: out)
         if !resume && FileManager.default.fileExists(atPath: checkpoint) {

@@ -89,6 +89,32 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(try tween(["batch", fixture("triplets"), "-o", scratch + "/b", "--ensemble", "5"]).status, 2)
     }
 
+    /// `--threads` far beyond the cores is capped at four per core with a note (a thousand threads made an 8-second
+    /// job take minutes), and the result is the same as with one thread.
+    func testThreadsBeyondTheCoresAreCapped() throws {
+        let many = try tween(["eval", fixture("triplets"), "--model", "blend", "--threads", "1000", "--json"])
+        XCTAssertEqual(many.status, 0, many.stderr)
+        let cap = 4 * ProcessInfo.processInfo.activeProcessorCount
+        XCTAssertTrue(many.stderr.contains("tween: --threads 1000 is more than four per core"), many.stderr)
+        XCTAssertTrue(many.stderr.contains("using \(cap)"), many.stderr)
+        let one = try tween(["eval", fixture("triplets"), "--model", "blend", "--threads", "1", "--json"])
+        let psnr = { (r: CLIResult) in (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any])["psnr"] as! Double }
+        XCTAssertEqual(try psnr(many), try psnr(one))
+    }
+
+    /// A --weights-dir that does not exist, or is a file, is a one-line error, not a fall-back to the shipped weights.
+    func testAMissingWeightsFolderIsAnError() throws {
+        let missing = scratch + "/no-such-weights"
+        for args in [["eval", fixture("triplets"), "--model", "superslomo"], ["models"]] {
+            let r = try tween(args + ["--weights-dir", missing])
+            XCTAssertEqual(r.status, 1, r.stderr)
+            XCTAssertEqual(r.stderrLines, ["tween: error: \(missing): no such folder (--weights-dir)"])
+        }
+        let file = fixture("triplets") + "/seq/a/frame1.png"
+        let r = try tween(["eval", fixture("triplets"), "--model", "blend", "--weights-dir", file])
+        XCTAssertEqual(r.stderrLines, ["tween: error: \(file): not a folder (--weights-dir)"])
+    }
+
     func testModelsListsWhatEachSupports() throws {
         // With an empty model folder RIFE shows as missing, with the way to install it.
         let empty = ["TWEEN_WEIGHTS": scratch]

@@ -75,6 +75,12 @@ final class SafetensorsTests: XCTestCase {
         XCTAssertEqual(problem(d), "f: tensor 'x' has unsupported dtype I64 (F32, F16, BF16 are read)")
         // Every prefix of a valid file fails cleanly.
         for cut in stride(from: 0, to: good.count, by: 3) { XCTAssertNotEqual(problem(good.prefix(cut)), "ok") }
+        // A folder where a file should be, and a missing file, are one-line errors naming the path.
+        let folder = NSTemporaryDirectory() + "tween-st-\(UUID().uuidString).safetensors"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        XCTAssertThrowsError(try Safetensors.read(folder)) { XCTAssertEqual("\($0)", "\(folder): is a folder, not a safetensors file") }
+        XCTAssertThrowsError(try Safetensors.read(folder + "/none.safetensors")) { XCTAssertEqual("\($0)", "\(folder)/none.safetensors: no such file") }
     }
 
     func testLoadingChecksEveryNameAndShape() throws {
