@@ -154,7 +154,10 @@ public final class VideoWriter: FrameWriter {
         let rc = avformat_write_header(ctx, nil)
         guard rc >= 0 else {
             abort()
-            throw MediaError(path, "the \(String(cString: oformat.pointee.name)) container cannot hold this stream combination (\(ffmpegMessage(rc)))")
+            // The muxer only says "invalid argument": name the encoder and the container that holds every codec.
+            let container = String(cString: oformat.pointee.name)
+            let hint = container.hasPrefix("matroska") ? "" : "; .mkv (Matroska) holds every codec"
+            throw MediaError(path, "the \(container) container cannot hold this stream combination with \(name) video (\(ffmpegMessage(rc)))\(hint)")
         }
         headerWritten = true
         if let src = source, copyStreams, !copyMap.isEmpty {

@@ -101,6 +101,17 @@ final class VideoTests: XCTestCase {
         XCTAssertEqual(back.format.pointee.nb_chapters, 2)
     }
 
+    /// A codec the container cannot store is refused before anything is left behind, naming the encoder and
+    /// pointing to .mkv.
+    func testACodecTheContainerCannotHoldIsRefusedWithAHint() throws {
+        let out = scratch + "/lossless.mp4"
+        XCTAssertThrowsError(try VideoWriter(path: out, settings: EncoderSettings(codec: "ffv1"), width: 64, height: 48, rate: Rational(25),
+                                             colour: .unspecified, source: nil, copyStreams: false)) {
+            XCTAssertEqual("\($0)", "\(out): the mp4 container cannot hold this stream combination with ffv1 video (Invalid argument); .mkv (Matroska) holds every codec")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch), [])
+    }
+
     func testAbortLeavesNothing() throws {
         let out = scratch + "/aborted.mp4"
         let writer = try VideoWriter(path: out, settings: EncoderSettings(), width: 64, height: 48, rate: Rational(25),
