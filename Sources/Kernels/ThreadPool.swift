@@ -9,7 +9,7 @@ public final class ThreadPool: @unchecked Sendable {
     nonisolated(unsafe) public static var shared = ThreadPool(threads: ThreadPool.defaultThreads)
 
     public static var defaultThreads: Int {
-        if let s = ProcessInfo.processInfo.environment["TWEEN_THREADS"], let n = Int(s), n >= 1 { return min(n, maxThreads) }
+        if let s = ProcessInfo.processInfo.environment["TWEEN_THREADS"], let n = Int(s), n >= 1 { return n }
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }
 
@@ -26,8 +26,9 @@ public final class ThreadPool: @unchecked Sendable {
     public let threads: Int
     private let state = PoolState()
 
+    /// `threads` between 1 and `maxThreads`.
     public init(threads: Int) {
-        self.threads = max(1, threads)
+        self.threads = min(max(1, threads), ThreadPool.maxThreads)
         for _ in 1..<self.threads {
             let state = self.state
             let t = Thread { state.workerLoop() }

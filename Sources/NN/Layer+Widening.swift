@@ -25,14 +25,15 @@ extension Layer {
         var problems: [String] = []
         var updates: [(Tensor, [Float])] = []
         var known: Set<String> = []
-        let fileScopes = Set(tensors.keys.compactMap { $0.split(separator: ".", maxSplits: 1).count == 2 ? $0.split(separator: ".")[0] : nil })
+        // A key's top-level scope: the first child's name ("scale1" in "scale1.conv1.weights"), nil for a root tensor.
+        func scope(_ key: String) -> Substring? { key.firstIndex(of: ".").map { key[..<$0] } }
+        let fileScopes = Set(tensors.keys.compactMap(scope))
         func visit(_ layer: Layer, prefix: String) {
             for (name, t) in layer.ownTensors {
                 let key = prefix + name
                 known.insert(key)
                 guard let old = tensors[key] else {
-                    let scope = key.split(separator: ".", maxSplits: 1)
-                    if scope.count == 2 && !fileScopes.contains(scope[0]) { continue }
+                    if let s = scope(key), !fileScopes.contains(s) { continue }
                     problems.append("missing \(key) \(t.shape)"); continue
                 }
                 if old.shape == t.shape { updates.append((t, old.data)); continue }

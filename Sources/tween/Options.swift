@@ -67,11 +67,10 @@ struct ThreadOptions: ParsableArguments {
     /// Sizes the engine's pool before any model runs, at most `ThreadPool.maxThreads`.
     func apply() {
         guard let threads else { return }
-        let cap = ThreadPool.maxThreads
-        if threads > cap {
-            Console.note("--threads \(threads) is more than four per core (\(ProcessInfo.processInfo.activeProcessorCount) cores); using \(cap)")
+        ThreadPool.configure(threads: threads)
+        if ThreadPool.shared.threads < threads {
+            Console.note("--threads \(threads) is more than four per core (\(ProcessInfo.processInfo.activeProcessorCount) cores); using \(ThreadPool.shared.threads)")
         }
-        ThreadPool.configure(threads: min(threads, cap))
     }
 }
 
