@@ -170,12 +170,12 @@ extension Convolution {
             backwardWeightsPacked(gradOutput: dy, input: x, batch: batch, gradWeights: dw, geometry: g, pool: pool)
         }
         if let db {
+            let sums = UnsafeMutablePointer<Double>.allocate(capacity: batch * g.outChannels)
+            defer { sums.deallocate() }
+            Elementwise.planeSums(dy, plane: outPlane, planes: batch * g.outChannels, sums, pool: pool)
             for co in 0..<g.outChannels {
                 var s = 0.0
-                for n in 0..<batch {
-                    let p = dy + (n * g.outChannels + co) * outPlane
-                    for i in 0..<outPlane { s += Double(p[i]) }
-                }
+                for n in 0..<batch { s += sums[n * g.outChannels + co] }
                 db[co] = Float(s)
             }
         }

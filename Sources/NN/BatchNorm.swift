@@ -29,16 +29,13 @@ public final class BatchNorm2d: Layer {
             return (x - Tensor(shape: shape, data: runningMean.data)) * inv * weight.reshaped(shape) + bias.reshaped(shape)
         }
         let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3]), m = Float(n * h * w)
-        let mean = x.sum(keepingChannel: true) * (1 / m)
-        let centred = x - mean
-        let variance = centred.squared().sum(keepingChannel: true) * (1 / m)
-        let normalised = centred / (variance + eps).sqrt()
+        let (y, mean, variance) = x.batchNormalized(weight: weight, bias: bias, eps: eps)
         // Running statistics use the unbiased variance, as PyTorch.
         for i in 0..<c {
-            runningMean.data[i] = (1 - momentum) * runningMean.data[i] + momentum * mean.data[i]
-            runningVar.data[i] = (1 - momentum) * runningVar.data[i] + momentum * variance.data[i] * m / max(1, m - 1)
+            runningMean.data[i] = (1 - momentum) * runningMean.data[i] + momentum * mean[i]
+            runningVar.data[i] = (1 - momentum) * runningVar.data[i] + momentum * variance[i] * m / max(1, m - 1)
         }
-        return normalised * weight.reshaped(shape) + bias.reshaped(shape)
+        return y
     }
 }
 

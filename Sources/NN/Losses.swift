@@ -32,22 +32,10 @@ public enum Loss {
 extension Loss {
     /// Census (ternary) loss of UnFlow / RIFE: compares the local 7×7 intensity structure of the two images
     /// (robust to brightness changes). Images [N, C, H, W] in [0, 1]; the channel mean is the intensity.
+    /// `Tensor.censusDistance` computes it in one kernel.
     public static func census(_ a: Tensor, _ b: Tensor, patch: Int = 7) -> Tensor {
-        func transform(_ x: Tensor) -> Tensor {
-            let c = x.shape[1]
-            let gray = c == 1 ? x : x.sum(channels: c) * (1 / Float(c))
-            let r = patch / 2, (h, w) = (gray.shape[2], gray.shape[3])
-            let padded = gray.padded(top: r, bottom: r, left: r, right: r, mode: .replicate)
-            var parts: [Tensor] = []
-            for dy in 0..<patch { for dx in 0..<patch where !(dy == r && dx == r) {
-                let shifted = padded.slice(axis: 2, dy..<(dy + h)).slice(axis: 3, dx..<(dx + w))
-                let d = shifted - gray
-                parts.append(d / (d.squared() + 0.81).sqrt())
-            } }
-            return Tensor.concat(parts)
-        }
-        let d = (transform(a) - transform(b)).squared()
-        return (d / (d + 0.1)).mean()
+        func gray(_ x: Tensor) -> Tensor { x.shape[1] == 1 ? x : x.sum(channels: x.shape[1]) * (1 / Float(x.shape[1])) }
+        return gray(a).censusDistance(gray(b), patch: patch)
     }
 }
 

@@ -42,7 +42,7 @@ extension Safetensors {
         public func tensor(_ name: String) -> Tensor? {
             guard let e = entries[name] else { return nil }
             let n = e.shape.reduce(1, *)
-            var values = [Float](repeating: 0, count: n)
+            var values = Tensor.zeroedStorage(n)
             values.withUnsafeMutableBufferPointer { read(name, from: 0, count: n, into: $0.baseAddress!) }
             return Tensor(shape: e.shape, data: values)
         }

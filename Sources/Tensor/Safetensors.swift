@@ -40,7 +40,7 @@ public enum Safetensors {
         var file = File(tensors: [:], dtypes: [:], metadata: header.metadata)
         for (name, entry) in header.entries {
             let count = entry.shape.reduce(1, *), dtype = entry.dtype
-            var values = [Float](repeating: 0, count: count)
+            var values = Tensor.zeroedStorage(count)
             data.withUnsafeBytes { raw in
                 let base = raw.baseAddress! + header.dataStart + entry.begin
                 switch dtype {

@@ -61,7 +61,7 @@ extension Tensor {
         return Tensor.result([batch, g.outChannels, g.outHeight, g.outWidth], out, inputs: inputs) { [self] gy in
             var dx: Tensor? = nil, dw: Tensor? = nil, db: Tensor? = nil
             if self.tracked {
-                var d = [Float](repeating: 0, count: self.count)
+                var d = Tensor.zeroedStorage(self.count)
                 gy.data.withUnsafeBufferPointer { pg in weight.data.withUnsafeBufferPointer { pw in d.withUnsafeMutableBufferPointer { pd in
                     Convolution.backwardInput(gradOutput: pg.baseAddress!, weights: pw.baseAddress!, batch: batch,
                                               gradInput: pd.baseAddress!, geometry: g)
@@ -69,8 +69,8 @@ extension Tensor {
                 dx = Tensor(shape: self.shape, data: d)
             }
             if weight.tracked || (bias?.tracked ?? false) {
-                var w = [Float](repeating: 0, count: weight.count)
-                var b = [Float](repeating: 0, count: g.outChannels)
+                var w = Tensor.zeroedStorage(weight.count)
+                var b = Tensor.zeroedStorage(g.outChannels)
                 gy.data.withUnsafeBufferPointer { pg in self.data.withUnsafeBufferPointer { px in
                     w.withUnsafeMutableBufferPointer { pw in b.withUnsafeMutableBufferPointer { pb in
                         Convolution.backwardWeights(gradOutput: pg.baseAddress!, input: px.baseAddress!, batch: batch,

@@ -87,7 +87,7 @@ extension Tensor {
     /// Elementwise binary op with general broadcasting.
     static func binary(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> (shape: [Int], data: [Float]) {
         if a.shape == b.shape {
-            var out = [Float](repeating: 0, count: a.count)
+            var out = Tensor.zeroedStorage(a.count)
             a.data.withUnsafeBufferPointer { pa in b.data.withUnsafeBufferPointer { pb in
                 out.withUnsafeMutableBufferPointer { po in for i in 0..<po.count { po[i] = f(pa[i], pb[i]) } }
             } }
@@ -95,7 +95,7 @@ extension Tensor {
         }
         let shape = broadcastShape(a.shape, b.shape)
         let sa = broadcastStrides(a.shape, to: shape), sb = broadcastStrides(b.shape, to: shape)
-        var out = [Float](repeating: 0, count: shape.reduce(1, *))
+        var out = Tensor.zeroedStorage(shape.reduce(1, *))
         a.data.withUnsafeBufferPointer { pa in b.data.withUnsafeBufferPointer { pb in out.withUnsafeMutableBufferPointer { po in
             forEachBroadcast(shape, sa, sb) { o, ia, ib, n, da, db in
                 for j in 0..<n { po[o + j] = f(pa[ia + j * da], pb[ib + j * db]) }
@@ -108,7 +108,7 @@ extension Tensor {
     func sum(toShape target: [Int]) -> Tensor {
         if shape == target { return self }
         let st = broadcastStrides(target, to: shape)
-        var out = [Float](repeating: 0, count: target.reduce(1, *))
+        var out = Tensor.zeroedStorage(target.reduce(1, *))
         data.withUnsafeBufferPointer { pg in out.withUnsafeMutableBufferPointer { po in
             forEachBroadcast(shape, st, st) { o, it, _, n, dt, _ in
                 for j in 0..<n { po[it + j * dt] += pg[o + j] }
@@ -139,17 +139,18 @@ extension Tensor {
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         let (shape, out) = binary(a, b, .divide, /)
         return result(shape, out, inputs: [a, b]) { g in
-            let ga = Tensor.binary(g, b, /)
-            // d(a/b)/db = −a/b²
-            let q = Tensor.binary(Tensor(shape: shape, data: out), b, /)
-            let gb = Tensor.binary(g, Tensor(shape: q.shape, data: q.data), { -$0 * $1 })
+            let ga = Tensor.binary(g, b, .divide, /)
+            // d(a/b)/db = −a/b² = −g·(y/b)
+            let q = Tensor.binary(Tensor(shape: shape, data: out), b, .divide, /)
+            let gq = Tensor.binary(g, Tensor(shape: q.shape, data: q.data), .multiply, *)
+            let gb = (shape: gq.shape, data: Tensor(shape: gq.shape, data: gq.data).withScalar(.multiply, -1))
             return [Tensor(shape: ga.shape, data: ga.data).sum(toShape: a.shape),
                     Tensor(shape: gb.shape, data: gb.data).sum(toShape: b.shape)]
         }
     }
 
     /// Untracked multiply by a constant (used inside backward functions).
-    func scaled(_ s: Float) -> Tensor { Tensor(shape: shape, data: data.map { $0 * s }) }
+    func scaled(_ s: Float) -> Tensor { Tensor(shape: shape, data: withScalar(.multiply, s)) }
 
     public static func * (a: Tensor, s: Float) -> Tensor {
         result(a.shape, a.withScalar(.multiply, s), inputs: [a]) { g in [g.scaled(s)] }
@@ -168,46 +169,60 @@ extension Tensor {
     }
     public static prefix func - (a: Tensor) -> Tensor { a * -1 }
 
-    /// Elementwise function with its derivative written in terms of input x and output y.
+    /// Elementwise function with its derivative written in terms of input x and output y (scalar; `exp`).
     func unary(_ f: (Float) -> Float, derivative: @escaping (Float, Float) -> Float) -> Tensor {
         let out = data.map(f)
         return Tensor.result(shape, out, inputs: [self]) { [data] g in
-            var d = [Float](repeating: 0, count: out.count)
+            var d = Tensor.outputStorage(out.count)
             for i in 0..<d.count { d[i] = g.data[i] * derivative(data[i], out[i]) }
             return [Tensor(shape: g.shape, data: d)]
         }
     }
 
-    /// An activation through the SIMD kernel, with its derivative in terms of input x and output y.
-    func activation(_ f: Elementwise.Unary, derivative: @escaping (Float, Float) -> Float) -> Tensor {
+    /// A pointwise function through the SIMD kernel, with its derivative as a gradient kernel.
+    func pointwise(_ f: Elementwise.Pointwise, derivative: Elementwise.Derivative) -> Tensor {
+        var out = Tensor.outputStorage(count)
+        data.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
+            Elementwise.pointwise(f, px.baseAddress!, po.baseAddress!, count: po.count)
+        } }
+        return Tensor.result(shape, out, inputs: [self]) { [data] g in [g.gradient(derivative, x: data, y: out)] }
+    }
+
+    /// g · f′(x, y) through the gradient kernel (untracked).
+    func gradient(_ f: Elementwise.Derivative, x: [Float], y: [Float]) -> Tensor {
+        var d = Tensor.outputStorage(count)
+        data.withUnsafeBufferPointer { pg in x.withUnsafeBufferPointer { px in y.withUnsafeBufferPointer { py in
+            d.withUnsafeMutableBufferPointer { pd in
+                Elementwise.gradient(f, g: pg.baseAddress!, x: px.baseAddress!, y: py.baseAddress!, pd.baseAddress!, count: pd.count)
+            }
+        } } }
+        return Tensor(shape: shape, data: d)
+    }
+
+    /// An activation through the SIMD kernel, with its derivative as a gradient kernel.
+    func activation(_ f: Elementwise.Unary, derivative: Elementwise.Derivative) -> Tensor {
         var out = Tensor.outputStorage(count)
         data.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
             Elementwise.unary(f, px.baseAddress!, po.baseAddress!, count: po.count)
         } }
-        return Tensor.result(shape, out, inputs: [self]) { [data] g in
-            var d = [Float](repeating: 0, count: out.count)
-            for i in 0..<d.count { d[i] = g.data[i] * derivative(data[i], out[i]) }
-            return [Tensor(shape: g.shape, data: d)]
-        }
+        return Tensor.result(shape, out, inputs: [self]) { [data] g in [g.gradient(derivative, x: data, y: out)] }
     }
 
-    public func relu() -> Tensor { activation(.relu, derivative: { x, _ in x > 0 ? 1 : 0 }) }
-    public func leakyReLU(_ slope: Float = 0.01) -> Tensor {
-        activation(.leakyReLU(slope), derivative: { x, _ in x > 0 ? 1 : slope })
-    }
-    public func sigmoid() -> Tensor { activation(.sigmoid, derivative: { _, y in y * (1 - y) }) }
-    public func tanh() -> Tensor { activation(.tanh, derivative: { _, y in 1 - y * y }) }
+    public func relu() -> Tensor { activation(.relu, derivative: .step(negativeSlope: 0)) }
+    public func leakyReLU(_ slope: Float = 0.01) -> Tensor { activation(.leakyReLU(slope), derivative: .step(negativeSlope: slope)) }
+    public func sigmoid() -> Tensor { activation(.sigmoid, derivative: .sigmoid) }
+    public func tanh() -> Tensor { activation(.tanh, derivative: .tanh) }
 
     /// PReLU with one learned slope per channel (`slopes` [C]) on NCHW.
     public func prelu(_ slopes: Tensor) -> Tensor {
         let (n, c) = (shape[0], shape[1]), plane = count / (n * c)
         precondition(slopes.count == c, "prelu: \(slopes.count) slopes for \(c) channels")
-        var out = [Float](repeating: 0, count: count)
+        var out = Tensor.zeroedStorage(count)
         data.withUnsafeBufferPointer { px in slopes.data.withUnsafeBufferPointer { ps in out.withUnsafeMutableBufferPointer { po in
             Elementwise.prelu(px.baseAddress!, slopes: ps.baseAddress!, channels: c, plane: plane, planes: n * c, po.baseAddress!)
         } } }
         return Tensor.result(shape, out, inputs: [self, slopes]) { [data] g in
-            var dx = [Float](repeating: 0, count: data.count), ds = [Double](repeating: 0, count: c)
+            var dx = Tensor.zeroedStorage(data.count), ds = [Double](repeating: 0, count: c)
             for p in 0..<(n * c) {
                 let s = slopes.data[p % c]
                 for i in (p * plane)..<((p + 1) * plane) {
@@ -221,13 +236,13 @@ extension Tensor {
     /// Softmax over the channel axis of NCHW.
     public func softmaxChannels() -> Tensor {
         let (n, c) = (shape[0], shape[1]), plane = count / (n * c)
-        var out = [Float](repeating: 0, count: count)
+        var out = Tensor.zeroedStorage(count)
         data.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
             Elementwise.softmaxChannels(px.baseAddress!, batch: n, channels: c, plane: plane, po.baseAddress!)
         } }
         return Tensor.result(shape, out, inputs: [self]) { g in
             // dx = y ⊙ (g − Σ_c g·y)
-            var d = [Float](repeating: 0, count: out.count)
+            var d = Tensor.zeroedStorage(out.count)
             for b in 0..<n { for i in 0..<plane {
                 var dot: Float = 0
                 for ch in 0..<c { let o = (b * c + ch) * plane + i; dot += g.data[o] * out[o] }
@@ -247,23 +262,22 @@ extension Tensor {
         for y in 0..<oh { for x in 0..<ow {
             if let sy = g.source(y - top, h), let sx = g.source(x - left, w) { map[y * ow + x] = sy * w + sx }
         } }
-        var out = [Float](repeating: 0, count: n * c * oh * ow)
+        var out = Tensor.zeroedStorage(n * c * oh * ow)
         for p in 0..<(n * c) { for i in 0..<(oh * ow) where map[i] >= 0 { out[p * oh * ow + i] = data[p * h * w + map[i]] } }
         return Tensor.result([n, c, oh, ow], out, inputs: [self]) { [shape] gr in
-            var d = [Float](repeating: 0, count: shape.reduce(1, *))
+            var d = Tensor.zeroedStorage(shape.reduce(1, *))
             for p in 0..<(n * c) { for i in 0..<(oh * ow) where map[i] >= 0 { d[p * h * w + map[i]] += gr.data[p * oh * ow + i] } }
             return [Tensor(shape: shape, data: d)]
         }
     }
-    public func abs() -> Tensor { unary({ Swift.abs($0) }, derivative: { x, _ in x > 0 ? 1 : (x < 0 ? -1 : 0) }) }
-    public func squared() -> Tensor { unary({ $0 * $0 }, derivative: { x, _ in 2 * x }) }
-    public func sqrt() -> Tensor { unary({ $0.squareRoot() }, derivative: { _, y in 0.5 / y }) }
+    public func abs() -> Tensor { pointwise(.abs, derivative: .sign) }
+    public func squared() -> Tensor { pointwise(.square, derivative: .twice) }
+    public func sqrt() -> Tensor { pointwise(.sqrt, derivative: .halfReciprocal) }
     public func exp() -> Tensor { unary({ Foundation.exp($0) }, derivative: { _, y in y }) }
 
     /// Sum of all elements (a scalar).
     public func sum() -> Tensor {
-        var s = 0.0
-        for v in data { s += Double(v) }
+        let s = data.withUnsafeBufferPointer { Elementwise.sum($0.baseAddress!, count: $0.count) }
         return Tensor.result([], [Float(s)], inputs: [self]) { [shape] g in [Tensor(repeating: g.scalar, shape: shape)] }
     }
 

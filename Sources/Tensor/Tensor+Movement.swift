@@ -46,7 +46,7 @@ extension Tensor {
             }
         } }
         return Tensor.result(newShape, out, inputs: [self]) { [shape] g in
-            var d = [Float](repeating: 0, count: shape.reduce(1, *))
+            var d = Tensor.zeroedStorage(shape.reduce(1, *))
             for o in 0..<outer {
                 let src = o * range.count * inner, dst = (o * n + range.lowerBound) * inner
                 for i in 0..<(range.count * inner) { d[dst + i] = g.data[src + i] }
@@ -64,7 +64,7 @@ extension Tensor {
             PixelShuffle.apply(px.baseAddress!, po.baseAddress!, planes: n * c, r: r, h: h, w: w)
         } }
         return Tensor.result([n, c, h * r, w * r], out, inputs: [self]) { [shape] g in
-            var d = [Float](repeating: 0, count: g.count)
+            var d = Tensor.zeroedStorage(g.count)
             g.data.withUnsafeBufferPointer { pg in d.withUnsafeMutableBufferPointer { pd in
                 PixelShuffle.apply(pd.baseAddress!, UnsafeMutablePointer(mutating: pg.baseAddress!), planes: n * c, r: r,
                                    h: h, w: w, inverse: true)
@@ -88,7 +88,7 @@ extension Tensor {
             Pooling.average(px.baseAddress!, planes: n * c, h: h, w: w, kernel: k, stride: s, into: po.baseAddress!)
         } }
         return Tensor.result([n, c, oh, ow], out, inputs: [self]) { [shape] g in
-            var d = [Float](repeating: 0, count: shape.reduce(1, *))
+            var d = Tensor.zeroedStorage(shape.reduce(1, *))
             let scale = 1 / Float(k * k)
             for p in 0..<(n * c) { for r in 0..<oh { for q in 0..<ow {
                 let v = g.data[(p * oh + r) * ow + q] * scale
@@ -102,13 +102,13 @@ extension Tensor {
     public func maxPool(_ k: Int, stride s: Int? = nil) -> Tensor {
         let s = s ?? k
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3]), oh = (h - k) / s + 1, ow = (w - k) / s + 1
-        var out = [Float](repeating: 0, count: n * c * oh * ow)
+        var out = Tensor.zeroedStorage(n * c * oh * ow)
         var arg = [Int32](repeating: 0, count: out.count)
         data.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in arg.withUnsafeMutableBufferPointer { pa in
             Pooling.max(px.baseAddress!, planes: n * c, h: h, w: w, kernel: k, stride: s, into: po.baseAddress!, argmax: pa.baseAddress!)
         } } }
         return Tensor.result([n, c, oh, ow], out, inputs: [self]) { [shape] g in
-            var d = [Float](repeating: 0, count: shape.reduce(1, *))
+            var d = Tensor.zeroedStorage(shape.reduce(1, *))
             for p in 0..<(n * c) { for i in 0..<(oh * ow) { d[p * h * w + Int(arg[p * oh * ow + i])] += g.data[p * oh * ow + i] } }
             return [Tensor(shape: shape, data: d)]
         }
@@ -178,8 +178,8 @@ extension Tensor {
         let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
         return Tensor.result([n, cout, oh, ow], out, inputs: inputs) { [self] gy in
             // d input = conv(gy, W); d W = correlation of gy with the input, as a convolution's weight gradient.
-            var dx = [Float](repeating: 0, count: self.count), dw = [Float](repeating: 0, count: weight.count)
-            var db = [Float](repeating: 0, count: cout)
+            var dx = Tensor.zeroedStorage(self.count), dw = Tensor.zeroedStorage(weight.count)
+            var db = Tensor.zeroedStorage(cout)
             let packed = weight.data.withUnsafeBufferPointer { Convolution.packWeights($0.baseAddress!, g) }
             gy.data.withUnsafeBufferPointer { pg in
                 packed.withUnsafeBufferPointer { pw in dx.withUnsafeMutableBufferPointer { pd in

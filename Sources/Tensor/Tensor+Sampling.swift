@@ -12,7 +12,7 @@ extension Tensor {
             Resize.forward(px.baseAddress!, planes: n * c, h: h, w: w, into: po.baseAddress!, oh: oh, ow: ow, mode: mode)
         } }
         return Tensor.result([n, c, oh, ow], out, inputs: [self]) { g in
-            var d = [Float](repeating: 0, count: n * c * h * w)
+            var d = Tensor.zeroedStorage(n * c * h * w)
             g.data.withUnsafeBufferPointer { pg in d.withUnsafeMutableBufferPointer { pd in
                 Resize.backward(pg.baseAddress!, planes: n * c, oh: oh, ow: ow, into: pd.baseAddress!, h: h, w: w, mode: mode)
             } }
@@ -63,8 +63,8 @@ extension Tensor {
             }
         } } }
         return Tensor.result(outShape, out, inputs: [self, positions]) { [self] g in
-            var dIn = [Float](repeating: 0, count: self.count)
-            var dX = [Float](repeating: 0, count: n * points), dY = dX
+            var dIn = Tensor.zeroedStorage(self.count)
+            var dX = Tensor.zeroedStorage(n * points), dY = dX
             g.data.withUnsafeBufferPointer { pg in self.data.withUnsafeBufferPointer { px in
                 xs.data.withUnsafeBufferPointer { sx in ys.data.withUnsafeBufferPointer { sy in
                     dIn.withUnsafeMutableBufferPointer { pd in dX.withUnsafeMutableBufferPointer { gx in dY.withUnsafeMutableBufferPointer { gy in
@@ -130,7 +130,7 @@ extension Tensor {
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         // No gradient wanted: one pass, positions computed on the fly (same bytes as the path below).
         if !tracked && !flow.tracked { return warped(byChannelsOf: flow, from: 0, padding: padding) }
-        var xs = [Float](repeating: 0, count: n * h * w), ys = xs
+        var xs = Tensor.zeroedStorage(n * h * w), ys = xs
         for b in 0..<n { for y in 0..<h { for x in 0..<w {
             let p = y * w + x
             xs[b * h * w + p] = Float(x) + flow.data[(b * 2) * h * w + p]
@@ -138,7 +138,7 @@ extension Tensor {
         } } }
         let tx = Tensor(shape: [n, h * w], data: xs), ty = Tensor(shape: [n, h * w], data: ys)
         return sampled(xs: tx, ys: ty, outShape: [n, c, h, w], padding: padding, positions: flow) { gx, gy in
-            var d = [Float](repeating: 0, count: n * 2 * h * w)
+            var d = Tensor.zeroedStorage(n * 2 * h * w)
             for b in 0..<n {
                 for p in 0..<(h * w) { d[b * 2 * h * w + p] = gx.data[b * h * w + p]; d[(b * 2 + 1) * h * w + p] = gy.data[b * h * w + p] }
             }
@@ -153,7 +153,7 @@ extension Tensor {
         let (oh, ow) = (grid.shape[1], grid.shape[2]), points = oh * ow
         let sx: Float = alignCorners ? Float(w - 1) / 2 : Float(w) / 2
         let sy: Float = alignCorners ? Float(h - 1) / 2 : Float(h) / 2
-        var xs = [Float](repeating: 0, count: n * points), ys = xs
+        var xs = Tensor.zeroedStorage(n * points), ys = xs
         for i in 0..<(n * points) {
             let gx = grid.data[2 * i], gy = grid.data[2 * i + 1]
             xs[i] = alignCorners ? (gx + 1) * sx : ((gx + 1) * Float(w) - 1) / 2
@@ -161,7 +161,7 @@ extension Tensor {
         }
         let tx = Tensor(shape: [n, points], data: xs), ty = Tensor(shape: [n, points], data: ys)
         return sampled(xs: tx, ys: ty, outShape: [n, c, oh, ow], padding: padding, positions: grid) { gx, gy in
-            var d = [Float](repeating: 0, count: grid.count)
+            var d = Tensor.zeroedStorage(grid.count)
             for i in 0..<(n * points) { d[2 * i] = gx.data[i] * sx; d[2 * i + 1] = gy.data[i] * sy }
             return Tensor(shape: grid.shape, data: d)
         }

@@ -14,6 +14,8 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     /// How this tensor was made: its inputs and the function that maps its gradient onto theirs.
     var parents: [Tensor] = []
     var backwardFunction: ((Tensor) -> [Tensor?])?
+    /// The operation that made it (for `OpProfile`).
+    var op: StaticString = ""
 
     public init(shape: [Int], data: [Float], requiresGrad: Bool = false) {
         precondition(shape.reduce(1, *) == data.count, "shape \(shape) does not hold \(data.count) values")
@@ -21,7 +23,7 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     }
 
     public convenience init(zeros shape: [Int], requiresGrad: Bool = false) {
-        self.init(shape: shape, data: [Float](repeating: 0, count: shape.reduce(1, *)), requiresGrad: requiresGrad)
+        self.init(shape: shape, data: Tensor.zeroedStorage(shape.reduce(1, *)), requiresGrad: requiresGrad)
     }
 
     public convenience init(repeating value: Float, shape: [Int]) {
@@ -39,6 +41,8 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     var tracked: Bool { !Tensor.inferenceOnly && (requiresGrad || backwardFunction != nil) }
 
     nonisolated(unsafe) static var inferenceOnly = false
+    /// When set, recorded operations and their backward functions are timed into it.
+    nonisolated(unsafe) public static var profile: OpProfile?
 
     /// Runs `body` without recording any operation (no gradients, no graph kept alive).
     public static func inferenceMode<T>(_ body: () throws -> T) rethrows -> T {
@@ -49,11 +53,14 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     }
 
     /// A result of an operation; records `backward` when any input is tracked.
-    static func result(_ shape: [Int], _ data: [Float], inputs: [Tensor], backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
+    static func result(_ shape: [Int], _ data: [Float], inputs: [Tensor], op: StaticString = #function,
+                       backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
         let t = Tensor(shape: shape, data: data)
         if !inferenceOnly && inputs.contains(where: { $0.tracked }) {
             t.parents = inputs
             t.backwardFunction = backward
+            t.op = op
+            profile?.chargeForward(op, shape)
         }
         return t
     }
@@ -80,26 +87,30 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
             guard let g = grads[ObjectIdentifier(t)] else { continue }
             if t.requiresGrad { t.grad = t.grad.map { $0.adding(g) } ?? g.detached() }
             guard let f = t.backwardFunction else { continue }
-            for (p, pg) in zip(t.parents, f(g)) where p.tracked {
+            let started = Tensor.profile == nil ? nil : ContinuousClock.now
+            let parentGrads = f(g)
+            if let started { Tensor.profile?.chargeBackward(t.op, t.shape, since: started) }
+            let summing = Tensor.profile == nil ? nil : ContinuousClock.now
+            for (p, pg) in zip(t.parents, parentGrads) where p.tracked {
                 guard let pg else { continue }
                 let id = ObjectIdentifier(p)
                 grads[id] = grads[id].map { $0.adding(pg) } ?? pg
             }
+            if let summing { Tensor.profile?.chargeBackward("summing gradients", [], since: summing) }
+            grads[ObjectIdentifier(t)] = nil   // sent on: its storage can be reused
         }
     }
 
     /// Elementwise sum of two same-shaped tensors, untracked (gradient accumulation).
     func adding(_ other: Tensor) -> Tensor {
         precondition(shape == other.shape)
-        var out = data
-        other.data.withUnsafeBufferPointer { b in for i in 0..<out.count { out[i] += b[i] } }
-        return Tensor(shape: shape, data: out)
+        return Tensor(shape: shape, data: Tensor.binary(self, other, .add, +).data)
     }
 
     public func zeroGrad() { grad = nil }
 
     deinit {
-        // Only storage of inference-mode results goes back: nothing recorded can still refer to it.
-        if Tensor.inferenceOnly && backwardFunction == nil && !requiresGrad { BufferPool.shared.give(data) }
+        // Parameters' storage stays theirs; recorded results' goes back only while training recycles it.
+        if !requiresGrad && (Tensor.recyclesRecorded || Tensor.inferenceOnly && backwardFunction == nil) { BufferPool.shared.give(&data) }
     }
 }

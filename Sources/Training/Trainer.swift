@@ -19,9 +19,13 @@ public final class Trainer {
     public private(set) var averageCount = 0
     var average: [String: [Float]] = [:]
 
+    /// How much freed storage training keeps for the next step (`Tensor.recycleTrainingStorage`).
+    public static let recycledBytes = 3 << 30
+
     /// `optimizer` defaults to the model's paper's.
     public init(model: any TrainableModel, schedule: Schedule, optimizer variant: Adam.Variant? = nil) {
         self.model = model
+        Tensor.recycleTrainingStorage(upTo: Trainer.recycledBytes)
         optimizer = Adam(model.layer.parameters().map(\.1), schedule: schedule, variant: variant ?? model.paperOptimizer)
     }
 
@@ -29,8 +33,10 @@ public final class Trainer {
         let parts = model.losses(TrainingBatch(samples), weights: lossWeights)
         let total = parts.dropFirst().reduce(parts[0].1) { $0 + $1.1 }
         total.backward()
+        let updating = ContinuousClock.now
         optimizer.update()
         accumulateAverage()
+        Tensor.profile?.charge("optimiser", backward: OpProfile.seconds(ContinuousClock.now - updating))
         return StepResult(loss: total.scalar, parts: parts.map { ($0.0, $0.1.scalar) })
     }
 

@@ -1,14 +1,37 @@
 import ArgumentParser
 import Foundation
 import Kernels
+import Tensor
+import Media
+import Models
+import Training
 
-/// `tween bench engine`: the engine's kernels against the machine's FMA peak.
+/// `tween bench engine`: the engine's kernels against the machine's FMA peak. `tween bench train`: training steps
+/// of the trainable models at their shipped recipes' settings.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmarks (release build): `tween bench engine` measures the kernels against the FMA peak.")
+        abstract: "Benchmarks (release build): `engine` measures the kernels against the FMA peak, `train` times training steps.")
 
-    @Argument(help: ArgumentHelp("What to measure: engine.", valueName: "suite"))
+    @Argument(help: ArgumentHelp("What to measure: engine or train.", valueName: "suite"))
     var suite: String = "engine"
+
+    @Option(name: .long, help: ArgumentHelp("train: the model (repeatable; default: every trainable model).", valueName: "name"))
+    var model: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("train: the recipe whose last stage sets architecture, crop, batch, losses and optimiser (default: the one in the shipped weights).", valueName: "file"))
+    var recipe: String?
+
+    @Option(name: .long, help: ArgumentHelp("train: crop size in place of the recipe's.", valueName: "pixels"))
+    var crop: Int?
+
+    @Option(name: .long, help: ArgumentHelp("train: batch size in place of the recipe's.", valueName: "N"))
+    var batch: Int?
+
+    @Option(name: .long, help: ArgumentHelp("train: optimisation steps per timed repetition.", valueName: "N"))
+    var steps: Int = 4
+
+    @Flag(name: .long, help: "train: print where a step spends its time, per operation, forward and backward.")
+    var profile = false
 
     @OptionGroup var threadOptions: ThreadOptions
 
@@ -25,10 +48,18 @@ struct Bench: ParsableCommand {
     struct Report: Codable { var peak_gflops: Double; var simd: String; var threads: Int; var layers: [Row] }
 
     func validate() throws {
-        guard suite == "engine" else { throw ValidationError("unknown suite '\(suite)'; available: engine") }
+        guard ["engine", "train"].contains(suite) else { throw ValidationError("unknown suite '\(suite)'; available: engine, train") }
+        if let unknown = model.first(where: { !TrainableModels.names.contains($0) }) {
+            throw ValidationError("model '\(unknown)' cannot be trained here (trainable: \(TrainableModels.names.joined(separator: ", ")))")
+        }
+        if recipe != nil && model.count > 1 { throw ValidationError("--recipe sets one model's settings; name at most one --model") }
+        guard steps >= 1, repeats >= 1 else { throw ValidationError("--steps and --repeats must be at least 1") }
+        if let crop, crop < 32 || crop % 32 != 0 { throw ValidationError("--crop must be a multiple of 32") }
+        if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
     }
 
     func run() throws {
+        if suite == "train" { try runTraining(); return }
         let pool = ThreadPool(threads: threadOptions.threads ?? ThreadPool.defaultThreads)
         let peak = (0..<3).map { _ in Peak.fmaGFLOPS(iterations: 20_000_000) }.sorted()[1]
         var rows: [Row] = []
@@ -45,6 +76,74 @@ struct Bench: ParsableCommand {
         }
         if json { printJSON(Report(peak_gflops: peak, simd: SIMDLevel.current.rawValue, threads: pool.threads, layers: rows)) }
         else { print(String(format: "single-core FMA peak %.1f GFLOP/s (%@); %d thread(s)", peak, SIMDLevel.current.rawValue, pool.threads)) }
+    }
+}
+
+extension Bench {
+    struct TrainRow: Codable {
+        var model: String; var crop: Int; var batch: Int; var threads: Int
+        var samples_per_second: Double; var runs: [Double]; var loss: Float
+    }
+
+    func runTraining() throws {
+        threadOptions.apply()
+        let threads = ThreadPool.shared.threads
+        var rows: [TrainRow] = []
+        for name in model.isEmpty ? TrainableModels.names : model {
+            let bench = try TrainingBenchmark(recipe: try benchRecipe(name), crop: crop, batch: batch)
+            let n = bench.stage.batchSize
+            _ = bench.run(steps: 1)   // warm-up: first allocations, transformed weights
+            var rates: [Double] = [], loss: Float = 0
+            for _ in 0..<repeats {
+                let r = bench.run(steps: steps)
+                rates.append(Double(steps * n) / r.seconds); loss = r.loss
+            }
+            let median = rates.sorted()[rates.count / 2]
+            rows.append(TrainRow(model: name, crop: bench.stage.cropSize, batch: n, threads: threads,
+                                 samples_per_second: median, runs: rates, loss: loss))
+            if !json {
+                print(String(format: "%@ crop %d batch %d, %d thread(s): %.2f samples/s (median of %d × %d steps; runs %@; loss %.4f)",
+                             name, bench.stage.cropSize, n, threads, median, repeats, steps,
+                             rates.map { String(format: "%.2f", $0) }.joined(separator: ", "), loss))
+            }
+            if profile { printProfile(bench) }
+            if ProcessInfo.processInfo.environment["TWEEN_POOL_DEBUG"] != nil { print(Tensor.storagePoolStatistics) }
+        }
+        if json { printJSON(rows) }
+    }
+
+    /// The recipe from --recipe, else the one stored in the model's shipped weights.
+    func benchRecipe(_ name: String) throws -> Recipe {
+        if let recipe {
+            let data = try Data(contentsOf: URL(fileURLWithPath: recipe))
+            let parsed = try Recipe.parse(data, source: recipe)
+            guard parsed.model == name || model.isEmpty else { throw ValidationError("\(recipe) trains \(parsed.model), not \(name)") }
+            return parsed
+        }
+        let file = ModelRegistry.weightFile(name) ?? name + ".safetensors"
+        guard let path = WeightStore.resolve(file) else { throw MediaError(WeightStore.path(file), "model weights not installed") }
+        guard let text = try Safetensors.read(path).metadata["recipe"] else {
+            throw MediaError(path, "holds no recipe; pass --recipe")
+        }
+        return try Recipe.parse(Data(text.utf8), source: path + " (recipe metadata)")
+    }
+
+    /// One profiled step, per operation name, then the largest operations by output shape.
+    func printProfile(_ bench: TrainingBenchmark) {
+        let profile = OpProfile()
+        Tensor.profile = profile
+        let total = bench.run(steps: steps).seconds
+        Tensor.profile = nil
+        print(String(format: "  profile of %d steps: %.3f s (s per step below)", steps, total))
+        print("  operation                         forward  backward  calls/step")
+        let per = Double(steps)
+        for (name, f, b, calls) in profile.byName.prefix(24) {
+            print("  " + name.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: "%8.4f  %8.4f  %6d", f / per, b / per, calls / steps))
+        }
+        print("  largest by output shape:")
+        for (key, e) in profile.byShape.prefix(20) {
+            print("  " + key.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: "%8.4f  %8.4f", e.forward / per, e.backward / per))
+        }
     }
 }
 

@@ -140,6 +140,30 @@ final class LossTests: XCTestCase {
 }
 
 final class BatchNormGoldenTests: XCTestCase {
+    /// The fused training-mode operation against the composition it replaced (mean, centring, variance, division,
+    /// scale and shift as separate operations), outputs and all three gradients within 1e-5, and finite differences.
+    func testFusedBatchNormMatchesTheComposition() {
+        for shape in [[2, 3, 5, 7], [3, 2, 16, 20]] {
+            let x = randomTensor(shape, seed: 1), w = randomTensor([shape[1]], seed: 2), b = randomTensor([shape[1]], seed: 3)
+            let c = shape[1], m = Float(shape[0] * shape[2] * shape[3]), s = [1, c, 1, 1]
+            let mean = x.sum(keepingChannel: true) * (1 / m), centred = x - mean
+            let variance = centred.squared().sum(keepingChannel: true) * (1 / m)
+            let composed = centred / (variance + 1e-5).sqrt() * w.reshaped(s) + b.reshaped(s)
+            let fused = x.batchNormalized(weight: w, bias: b, eps: 1e-5)
+            for (p, q) in zip(fused.output.data, composed.data) { XCTAssertEqual(p, q, accuracy: 1e-5) }
+            for i in 0..<c { XCTAssertEqual(fused.mean[i], mean.data[i], accuracy: 1e-6); XCTAssertEqual(fused.variance[i], variance.data[i], accuracy: 1e-5) }
+            let r = randomTensor(shape, seed: 4, requiresGrad: false)
+            (fused.output * r).sum().backward()
+            let grads = [x.grad!.data, w.grad!.data, b.grad!.data]
+            for t in [x, w, b] { t.zeroGrad() }
+            (composed * r).sum().backward()
+            for (g, t) in zip(grads, [x, w, b]) { for (p, q) in zip(g, t.grad!.data) { XCTAssertEqual(p, q, accuracy: 1e-4) } }
+            for t in [x, w, b] { t.zeroGrad() }
+        }
+        let x = randomTensor([2, 2, 3, 4], seed: 5), w = randomTensor([2], seed: 6), b = randomTensor([2], seed: 7)
+        checkGradients([x, w, b]) { $0[0].batchNormalized(weight: $0[1], bias: $0[2], eps: 1e-3).output }
+    }
+
     func testTrainingModeMatchesPyTorch() {
         Goldens.check("batch_norm_train") { t in
             let bn = BatchNorm2d(t["x"]!.shape[1])

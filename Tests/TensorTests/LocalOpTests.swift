@@ -140,3 +140,58 @@ final class ScalarReferenceTests: XCTestCase {
         }
     }
 }
+
+final class CensusTests: XCTestCase {
+    /// The composition the fused kernel replaced: 48 shifted slices of the replicate-padded image, each transformed,
+    /// concatenated, and the soft distance averaged.
+    func composedCensus(_ a: Tensor, _ b: Tensor, patch: Int = 7) -> Tensor {
+        func transform(_ x: Tensor) -> Tensor {
+            let r = patch / 2, (h, w) = (x.shape[2], x.shape[3])
+            let padded = x.padded(top: r, bottom: r, left: r, right: r, mode: .replicate)
+            var parts: [Tensor] = []
+            for dy in 0..<patch { for dx in 0..<patch where !(dy == r && dx == r) {
+                let d = padded.slice(axis: 2, dy..<(dy + h)).slice(axis: 3, dx..<(dx + w)) - x
+                parts.append(d / (d.squared() + 0.81).sqrt())
+            } }
+            return Tensor.concat(parts)
+        }
+        let d = (transform(a) - transform(b)).squared()
+        return (d / (d + 0.1)).mean()
+    }
+
+    /// Against the composed operations at widths with and without a vector tail (tolerance: float sums of up to
+    /// 48·N·H·W terms in another order, 1e-6 relative; gradients 1e-5 of their largest magnitude).
+    func testFusedCensusMatchesTheComposedOperations() {
+        for (n, h, w, patch) in [(2, 9, 21, 7), (1, 16, 8, 7), (3, 5, 3, 5)] {
+            let a = randomTensor([n, 1, h, w], seed: 1), b = randomTensor([n, 1, h, w], seed: 2)
+            let fused = a.censusDistance(b, patch: patch), composed = composedCensus(a, b, patch: patch)
+            XCTAssertEqual(fused.scalar, composed.scalar, accuracy: 1e-6 * Swift.abs(composed.scalar))
+            fused.backward()
+            let (fa, fb) = (a.grad!.data, b.grad!.data)
+            a.zeroGrad(); b.zeroGrad()
+            composed.backward()
+            let scale = a.grad!.data.map(Swift.abs).max()!
+            for (x, y) in zip(fa, a.grad!.data) { XCTAssertEqual(x, y, accuracy: 1e-5 * scale) }
+            for (x, y) in zip(fb, b.grad!.data) { XCTAssertEqual(x, y, accuracy: 1e-5 * scale) }
+        }
+    }
+
+    func testCensusGradientsAndThreadCounts() {
+        let a = randomTensor([2, 1, 6, 11], seed: 3), b = randomTensor([2, 1, 6, 11], seed: 4)
+        checkGradients([a, b]) { $0[0].censusDistance($0[1]) }
+        let x = randomTensor([3, 1, 20, 37], seed: 5, requiresGrad: false), y = randomTensor([3, 1, 20, 37], seed: 6, requiresGrad: false)
+        func run(_ threads: Int) -> (Double, [Float]) {
+            var g = [Float](repeating: 0, count: x.count)
+            let pool = ThreadPool(threads: threads)
+            let s = x.data.withUnsafeBufferPointer { pa in y.data.withUnsafeBufferPointer { pb in
+                g.withUnsafeMutableBufferPointer { pg in
+                    Census.distanceBackward(pa.baseAddress!, pb.baseAddress!, batch: 3, height: 20, width: 37, scale: 1, gradA: pg.baseAddress!, gradB: nil, pool: pool)
+                }
+                return Census.distanceSum(pa.baseAddress!, pb.baseAddress!, batch: 3, height: 20, width: 37, pool: pool)
+            } }
+            return (s, g)
+        }
+        let one = run(1), three = run(3)
+        XCTAssertEqual(one.0, three.0); XCTAssertEqual(one.1, three.1)
+    }
+}

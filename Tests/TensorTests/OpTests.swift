@@ -276,3 +276,39 @@ final class BufferReuseTests: XCTestCase {
         XCTAssertEqual(y.data, Tensor.inferenceMode { x.conv2d(w, padding: 1) }.data)
     }
 }
+
+final class TrainingRecyclingTests: XCTestCase {
+    /// The pool only takes storage no other array shares; this pins the array layout the check relies on.
+    func testUniquenessOfArrayStorage() {
+        var a = [Float](repeating: 1, count: 5000)
+        XCTAssertTrue(BufferPool.isUnique(&a))
+        var b = a
+        XCTAssertFalse(BufferPool.isUnique(&a))
+        b[0] = 2   // b copies on write: both are unique again
+        XCTAssertTrue(BufferPool.isUnique(&a)); XCTAssertTrue(BufferPool.isUnique(&b))
+    }
+
+    /// Steps with storage recycled give the same loss and gradients, to the byte, as steps without, and take their
+    /// buffers from the pool from the second step on.
+    func testRecycledTrainingStepsGiveTheSameBytes() {
+        let w = randomTensor([8, 3, 3, 3], seed: 3), x = randomTensor([2, 3, 40, 40], seed: 4, requiresGrad: false)
+        func step() -> [[Float]] {
+            let y = x.conv2d(w, padding: 1).leakyReLU(0.1)
+            let loss = (y.squared() + y.abs()).sqrt().mean() + (y / (y.squared() + 1)).sum() * 1e-4
+            loss.backward()
+            defer { w.zeroGrad() }
+            return [[loss.scalar], w.grad!.data]
+        }
+        let saved = Tensor.recyclesRecorded
+        defer { Tensor.recyclesRecorded = saved }
+        Tensor.recyclesRecorded = false
+        let plain = step()
+        Tensor.recyclesRecorded = true
+        BufferPool.shared.drain()
+        let first = step()
+        let hits = BufferPool.shared.hits
+        let second = step()
+        XCTAssertGreaterThan(BufferPool.shared.hits, hits, "the second step reuses the first step's storage")
+        XCTAssertEqual(first, plain); XCTAssertEqual(second, plain)
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import Models
 import NN
@@ -20,6 +21,22 @@ final class TrainingPipelineTests: XCTestCase {
 
     /// Real t = ½ triplets span gaps 1 … maxGap (frames i, i + k, i + 2k): each frame's value is its index, so the
     /// gap is read back from the crops. Larger gaps are the lever for larger training motions.
+    /// `tween bench train`'s batch moves its pattern by (3, 2) pixels over the gap and carries every teacher field;
+    /// the benchmark runs a recipe's last stage on it.
+    func testTrainingBenchmarkRunsTheLastStageOnAMovingPattern() throws {
+        let json = #"{"model": "dvf", "architecture": {"width": 2, "scales": 1}, "stages": [{"until": 5, "seed": 1, "lr": 0.001}, {"until": 10, "seed": 1, "lr": 0.002, "batch": 2, "crop": 64}]}"#
+        let bench = try TrainingBenchmark(recipe: try Recipe.parse(Data(json.utf8), source: "test"))
+        XCTAssertEqual(bench.samples.count, 2); XCTAssertEqual(bench.stage.lr, 0.002)
+        let s = bench.samples[1]
+        XCTAssertEqual(s.size, 64); XCTAssertNotNil(s.teacherFlow); XCTAssertNotNil(s.teacherMask); XCTAssertEqual(s.teacherFrame, s.middle)
+        for (x, y) in [(3, 2), (40, 17), (63, 63)] {
+            XCTAssertEqual(s.last[64 * 64 + y * 64 + x], s.first[64 * 64 + (y - 2) * 64 + (x - 3)], accuracy: 1e-5)
+        }
+        let first = bench.run(steps: 1).loss, later = bench.run(steps: 4).loss
+        XCTAssertTrue(first.isFinite && later.isFinite)
+        XCTAssertLessThan(later, first, "training on one batch lowers its loss")
+    }
+
     func testRealTripletGapsFollowMaxGap() {
         let frames = (0..<40).map { i in RGBPlanes(width: 64, height: 64, bytes: [UInt8](repeating: UInt8(i), count: 3 * 64 * 64)) }
         let clip = VideoClip(name: "ramp", frames: frames)
