@@ -218,11 +218,12 @@ extension Convolution {
         }
     }
 
-    /// The compact models' narrow layers spend more time packing the transposed im2col panels than multiplying
-    /// them, since a panel element feeds only 2·Cout flops; those sum dW straight from the rows. The cut at 16
-    /// channels comes from `tween bench engine --filter dW3x3` (docs/ENGINE.md, "Kernel choices").
+    /// Narrow layers spend more time packing the transposed im2col panels than multiplying them, since a panel element
+    /// feeds only 2·Cout flops; those sum dW straight from the rows. Since the rows' taps are grouped over the whole
+    /// window, that path wins up to 64 output channels, the widest measured (`tween bench engine --filter dW3x3`,
+    /// docs/ENGINE.md, "Kernel choices").
     static func usesDirectWeightGradient(_ g: ConvGeometry) -> Bool {
-        g.strideX == 1 && g.strideY == 1 && g.dilationX == 1 && g.dilationY == 1 && g.groups == 1 && g.outChannels <= 16
+        g.strideX == 1 && g.strideY == 1 && g.dilationX == 1 && g.dilationY == 1 && g.groups == 1 && g.outChannels <= 64
             && g.outWidth >= 8
     }
 
@@ -248,18 +249,33 @@ extension Convolution {
                 let dy = UnsafePointer<Float>(bitPattern: dyA)!, x = UnsafePointer<Float>(bitPattern: xA)!
                 let lanes = UnsafeMutablePointer<Float>(bitPattern: lanesA)! + ci * m * taps * 8
                 let single = UnsafeMutablePointer<Float>(bitPattern: singleA)! + ci * m * taps
-                let row = UnsafeMutablePointer<Float>.allocate(capacity: padded)
-                defer { row.deallocate() }
+                // Every input row padded once (by the padding rule): rows[sy · padded + p + kx] is what output
+                // pixel p reads at tap kx from input row sy.
+                let rows = UnsafeMutablePointer<Float>.allocate(capacity: ih * padded)
+                defer { rows.deallocate() }
                 let plane = x + (n * cin + ci) * ih * iw, grad = dy + n * m * oh * ow
-                for oy in 0..<oh { for ky in 0..<kh {
-                    guard let sy = g.source(oy - g.padTop + ky, ih) else { continue }
-                    // row[p + kx] is what output pixel p reads at tap kx.
-                    let source = plane + sy * iw
-                    for q in 0..<padded { row[q] = g.source(q - g.padLeft, iw).map { source[$0] } ?? 0 }
+                let columns = (0..<padded).map { g.source($0 - g.padLeft, iw) ?? -1 }
+                for sy in 0..<ih {
+                    let source = plane + sy * iw, target = rows + sy * padded
+                    for q in 0..<padded { target[q] = columns[q] >= 0 ? source[columns[q]] : 0 }
+                }
+                // A zero row stands in for rows outside a zero-padded input: its products add +0, which leaves
+                // every partial sum (started at +0) as it was.
+                let zeros = UnsafeMutablePointer<Float>.allocate(capacity: padded)
+                zeros.initialize(repeating: 0, count: padded)
+                defer { zeros.deallocate() }
+                var reads = [UnsafePointer<Float>](repeating: UnsafePointer(zeros), count: taps)
+                for oy in 0..<oh {
+                    // reads[tap] + p: what output pixel p reads at that tap; taps are taken three at a time over the
+                    // whole window (not per kernel row), so only one group of a 7×7 or 5×5 window is short.
+                    for ky in 0..<kh {
+                        let row = g.source(oy - g.padTop + ky, ih).map { UnsafePointer(rows + $0 * padded) } ?? UnsafePointer(zeros)
+                        for kx in 0..<kw { reads[ky * kw + kx] = row + kx }
+                    }
                     let dyRow = grad + oy * ow
-                    var kx = 0
-                    while kx + 3 <= kw {
-                        let tap = ky * kw + kx
+                    var tap = 0
+                    while tap + 3 <= taps {
+                        let (r0, r1, r2) = (reads[tap], reads[tap + 1], reads[tap + 2])
                         var o = 0
                         while o + 4 <= m {
                             let d0 = dyRow + o * oh * ow, d1 = d0 + oh * ow, d2 = d1 + oh * ow, d3 = d2 + oh * ow
@@ -270,8 +286,7 @@ extension Convolution {
                             var a30 = load8(l + 3 * ls), a31 = load8(l + 3 * ls + 8), a32 = load8(l + 3 * ls + 16)
                             var p = 0
                             while p < vectorEnd {
-                                let r = row + p + kx
-                                let x0 = load8(r), x1 = load8(r + 1), x2 = load8(r + 2)
+                                let x0 = load8(r0 + p), x1 = load8(r1 + p), x2 = load8(r2 + p)
                                 let g0 = load8(d0 + p), g1 = load8(d1 + p)
                                 a00 = a00.addingProduct(g0, x0); a01 = a01.addingProduct(g0, x1); a02 = a02.addingProduct(g0, x2)
                                 a10 = a10.addingProduct(g1, x0); a11 = a11.addingProduct(g1, x1); a12 = a12.addingProduct(g1, x2)
@@ -290,37 +305,56 @@ extension Convolution {
                             let d0 = dyRow + o * oh * ow, l = lanes + (o * taps + tap) * 8
                             var a0 = load8(l), a1 = load8(l + 8), a2 = load8(l + 16), p = 0
                             while p < vectorEnd {
-                                let r = row + p + kx, g0 = load8(d0 + p)
-                                a0 = a0.addingProduct(g0, load8(r)); a1 = a1.addingProduct(g0, load8(r + 1)); a2 = a2.addingProduct(g0, load8(r + 2))
+                                let g0 = load8(d0 + p)
+                                a0 = a0.addingProduct(g0, load8(r0 + p)); a1 = a1.addingProduct(g0, load8(r1 + p)); a2 = a2.addingProduct(g0, load8(r2 + p))
                                 p += 8
                             }
                             store8(a0, l); store8(a1, l + 8); store8(a2, l + 16)
                             o += 1
                         }
-                        kx += 3
+                        tap += 3
                     }
-                    while kx < kw {
-                        let tap = ky * kw + kx
-                        for o in 0..<m {
+                    while tap < taps {
+                        let r0 = reads[tap]
+                        var o = 0
+                        while o + 4 <= m {
+                            let d0 = dyRow + o * oh * ow, d1 = d0 + oh * ow, d2 = d1 + oh * ow, d3 = d2 + oh * ow
+                            let l = lanes + (o * taps + tap) * 8, ls = taps * 8
+                            var a0 = load8(l), a1 = load8(l + ls), a2 = load8(l + 2 * ls), a3 = load8(l + 3 * ls), p = 0
+                            while p < vectorEnd {
+                                let x0 = load8(r0 + p)
+                                a0 = a0.addingProduct(load8(d0 + p), x0); a1 = a1.addingProduct(load8(d1 + p), x0)
+                                a2 = a2.addingProduct(load8(d2 + p), x0); a3 = a3.addingProduct(load8(d3 + p), x0)
+                                p += 8
+                            }
+                            store8(a0, l); store8(a1, l + ls); store8(a2, l + 2 * ls); store8(a3, l + 3 * ls)
+                            o += 4
+                        }
+                        while o < m {
                             let d0 = dyRow + o * oh * ow, l = lanes + (o * taps + tap) * 8
                             var a0 = load8(l), p = 0
-                            while p < vectorEnd { a0 = a0.addingProduct(load8(d0 + p), load8(row + p + kx)); p += 8 }
+                            while p < vectorEnd { a0 = a0.addingProduct(load8(d0 + p), load8(r0 + p)); p += 8 }
                             store8(a0, l)
+                            o += 1
                         }
-                        kx += 1
+                        tap += 1
                     }
                     // The last ow mod 8 pixels of the row.
                     if vectorEnd < ow {
-                        for o in 0..<m {
-                            let d0 = dyRow + o * oh * ow
-                            for kx in 0..<kw {
-                                var s = single[o * taps + ky * kw + kx]
-                                for p in vectorEnd..<ow { s = s.addingProduct(d0[p], row[p + kx]) }
-                                single[o * taps + ky * kw + kx] = s
+                        for ky in 0..<kh {
+                            guard let sy = g.source(oy - g.padTop + ky, ih) else { continue }
+                            let row = rows + sy * padded
+                            for o in 0..<m {
+                                let d0 = dyRow + o * oh * ow
+                                for kx in 0..<kw {
+                                    var s = single[o * taps + ky * kw + kx]
+                                    for p in vectorEnd..<ow { s = s.addingProduct(d0[p], row[p + kx]) }
+                                    single[o * taps + ky * kw + kx] = s
+                                }
                             }
                         }
                     }
-                } }
+                }
             }
         }
         for ci in 0..<cin { for o in 0..<m { for tap in 0..<taps {

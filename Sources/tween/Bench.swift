@@ -212,6 +212,29 @@ struct EngineLayers {
                 }]
     }
 
+    /// A training shape (batch `batch`): forward, input gradient and weight gradient (with the bias's) apart.
+    static func trainingLayer(cin: Int, cout: Int, size: Int, kernel: Int, batch: Int) -> [EngineLayers] {
+        let g = ConvGeometry(inChannels: cin, outChannels: cout, inHeight: size, inWidth: size, kernel: kernel, pad: kernel / 2)
+        let x = buffer(batch * cin * size * size), dy = buffer(batch * cout * size * size), w = buffer(cout * g.depth)
+        let y = buffer(batch * cout * size * size), dx = buffer(batch * cin * size * size), dw = buffer(cout * g.depth), db = buffer(cout)
+        let name = "train\(kernel)x\(kernel)_\(cin)_\(cout)_\(size)x\(batch)", flops = Double(batch) * g.flops
+        return [EngineLayers(name: name, pass: "forward", flops: flops) { pool in
+                    Convolution.forward(input: x, batch: batch, weights: w, bias: db, output: y, geometry: g, pool: pool)
+                },
+                EngineLayers(name: name, pass: "dX", flops: flops) { pool in
+                    Convolution.backwardInput(gradOutput: dy, weights: w, batch: batch, gradInput: dx, geometry: g, pool: pool)
+                },
+                EngineLayers(name: name, pass: "dW", flops: flops) { pool in
+                    Convolution.backwardWeights(gradOutput: dy, input: x, batch: batch, gradWeights: dw, gradBias: db, geometry: g, pool: pool)
+                }]
+    }
+
+    /// The compact models' training layers: Super SloMo (width 8, 256² crops, batch 4) and DVF (128², batch 8).
+    static var trainingRows: [EngineLayers] {
+        [(20, 8, 256, 7, 4), (8, 8, 256, 7, 4), (16, 8, 256, 3, 4), (8, 16, 128, 5, 4), (32, 16, 128, 3, 4), (64, 32, 64, 3, 4),
+         (24, 8, 128, 5, 8), (16, 16, 64, 5, 8)].flatMap { trainingLayer(cin: $0.0, cout: $0.1, size: $0.2, kernel: $0.3, batch: $0.4) }
+    }
+
     static func buffer(_ n: Int) -> UnsafeMutablePointer<Float> {
         let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
         for i in 0..<n { p[i] = Float(i % 97) / 97 - 0.5 }
@@ -339,6 +362,6 @@ struct EngineLayers {
          convBackward("conv3x3_64_64_128", cin: 64, cout: 64, size: 128, kernel: 3),
          convBackward("conv3x3_128_128_64", cin: 128, cout: 128, size: 64, kernel: 3),
          convBackward("conv3x3_256_256_32", cin: 256, cout: 256, size: 32, kernel: 3),
-         gemm("gemm_128_4096_1152", m: 128, n: 4096, k: 1152)] + backwardRows()
+         gemm("gemm_128_4096_1152", m: 128, n: 4096, k: 1152)] + backwardRows() + trainingRows
     }
 }
