@@ -13,7 +13,19 @@ LAYERS = [  # name, cin, cout, size, kernel
     ("conv3x3_256_256_32", 256, 256, 32, 3),
     ("conv7x7_6_32_256", 6, 32, 256, 7),
     ("conv1x1_64_64_128", 64, 64, 128, 1),
+    # The compact models' 720p layer shapes (forward only).
+    ("conv7x7_20_8_960", 20, 8, 960, 7),
+    ("conv7x7_8_8_960", 8, 8, 960, 7),
+    ("conv3x3_16_8_960", 16, 8, 960, 3),
+    ("conv5x5_16_16_480", 16, 16, 480, 5),
+    ("conv3x3_32_16_480", 32, 16, 480, 3),
 ]
+
+# (cin, cout, size, kernel, batch): Super SloMo width 8 at 256² × 4, DVF width 8 at 128² × 8 (`tween bench engine`'s
+# trainingRows).
+TRAINING = [(20, 8, 256, 7, 4), (8, 8, 256, 7, 4), (16, 8, 256, 3, 4), (8, 16, 128, 5, 4), (32, 16, 128, 3, 4), (64, 32, 64, 3, 4),
+            (24, 8, 128, 5, 8), (16, 16, 64, 5, 8)]
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -65,7 +77,7 @@ def main():
         row(name, "backward", timed(lambda: torch.autograd.grad(y, (x, w, b), g, retain_graph=True)),
             4 * cout * size * size * cin * k * k)
     # Backward of the remaining layers (autograd; d input and d weights as the engine's rows).
-    for name, cin, cout, size, k in LAYERS[4:]:
+    for name, cin, cout, size, k in LAYERS[4:6]:
         x = torch.randn(1, cin, size, size, requires_grad=True)
         w = (torch.randn(cout, cin, k, k) * 0.05).requires_grad_(True)
         y = F.conv2d(x, w, padding=k // 2)
@@ -88,6 +100,19 @@ def main():
     y = F.grid_sample(img, grid, mode="bilinear", padding_mode="border", align_corners=True)
     g = torch.randn_like(y)
     row("warp_3_720x1280", "backward", timed(lambda: torch.autograd.grad(y, (img, grid), g, retain_graph=True)), 24 * 3 * 720 * 1280)
+    # The compact models' training shapes: forward, input gradient and weight gradient (with the bias's) apart.
+    for cin, cout, size, k, batch in TRAINING:
+        name = f"train{k}x{k}_{cin}_{cout}_{size}x{batch}"
+        flops = 2 * cout * size * size * cin * k * k * batch
+        x = torch.randn(batch, cin, size, size, requires_grad=True)
+        w = (torch.randn(cout, cin, k, k) * 0.05).requires_grad_(True)
+        b = torch.zeros(cout, requires_grad=True)
+        with torch.no_grad():
+            row(name, "forward", timed(lambda: F.conv2d(x, w, b, padding=k // 2)), flops)
+        y = F.conv2d(x, w, b, padding=k // 2)
+        g = torch.randn_like(y)
+        row(name, "dX", timed(lambda: torch.autograd.grad(y, (x,), g, retain_graph=True)), flops)
+        row(name, "dW", timed(lambda: torch.autograd.grad(y, (w, b), g, retain_graph=True)), flops)
     if args.json:
         print(json.dumps({"framework": f"torch {torch.__version__}", "threads": args.threads, "layers": rows}))
     else:

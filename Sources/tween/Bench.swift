@@ -35,13 +35,13 @@ struct Bench: ParsableCommand {
 
     @OptionGroup var threadOptions: ThreadOptions
 
-    @Option(name: .long, help: ArgumentHelp("Timed repetitions per layer; the median is reported.", valueName: "N"))
+    @Option(name: .long, help: ArgumentHelp("Timed repetitions per layer (engine) or model (train); the median is reported.", valueName: "N"))
     var repeats: Int = 7
 
-    @Option(name: .long, help: ArgumentHelp("Only layers whose name contains this.", valueName: "text"))
+    @Option(name: .long, help: ArgumentHelp("engine: only layers whose name contains this.", valueName: "text"))
     var filter: String?
 
-    @Flag(name: .long, help: "Print one JSON object.")
+    @Flag(name: .long, help: "Print JSON (engine: one object; train: one row per model).")
     var json = false
 
     struct Row: Codable { var name: String; var pass: String; var ms: Double; var gflops: Double; var percent_of_peak: Double }

@@ -140,6 +140,19 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(use.stderrLines, ["tween: error: \(scratch)/rife-hdv3.safetensors: model weights not installed; run Scripts/fetch-rife.sh (or set --weights-dir / TWEEN_WEIGHTS)"])
     }
 
+    /// `tween bench train` runs a shipped model's recipe (read from its weight file) on a tiny crop, prints one JSON
+    /// row, and refuses what it cannot train in one line.
+    func testBenchTrainRunsAShippedRecipeAndRefusesOtherModels() throws {
+        let r = try tween(["bench", "train", "--model", "dvf", "--crop", "32", "--batch", "1", "--steps", "1", "--repeats", "1", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let rows = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(rows.first?["model"] as? String, "dvf"); XCTAssertEqual(rows.first?["crop"] as? Int, 32)
+        XCTAssertGreaterThan(rows.first?["samples_per_second"] as? Double ?? 0, 0)
+        let bad = try tween(["bench", "train", "--model", "rife-v4.25"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertEqual(bad.stderrLines.first, "Error: model 'rife-v4.25' cannot be trained here (trainable: superslomo, sepconv, dvf)")
+    }
+
     func testHelpTextMatchesTheSnapshot() throws {
         for (args, file) in [(["--help"], "help.txt"), (["interpolate", "--help"], "help-interpolate.txt"),
                              (["batch", "--help"], "help-batch.txt"), (["eval", "--help"], "help-eval.txt"),
