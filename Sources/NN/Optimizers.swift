@@ -61,22 +61,29 @@ public final class Adam {
         step += 1
         momentStep += 1
         let c1 = 1 - pow(beta1, Float(momentStep)), c2 = 1 - pow(beta2, Float(momentStep))
+        let (beta1, beta2, eps, weightDecay, decoupled, variant) = (beta1, beta2, eps, weightDecay, decoupled, variant)
         for (i, p) in parameters.enumerated() {
             guard let g = p.grad else { continue }
-            for j in 0..<p.count {
-                var grad = g.data[j]
-                if weightDecay != 0 && !decoupled { grad += weightDecay * p.data[j] }
-                m[i][j] = beta1 * m[i][j] + (1 - beta1) * grad
-                switch variant {
-                case .adam:
-                    v[i][j] = beta2 * v[i][j] + (1 - beta2) * grad * grad
-                    p.data[j] -= lr * (m[i][j] / c1) / ((v[i][j] / c2).squareRoot() + eps)
-                case .adamax:
-                    v[i][j] = max(beta2 * v[i][j], Swift.abs(grad) + eps)
-                    p.data[j] -= lr / c1 * m[i][j] / v[i][j]
-                }
-                if weightDecay != 0 && decoupled { p.data[j] -= lr * weightDecay * p.data[j] }
-            }
+            // Through pointers: subscripting the nested moment arrays element by element cost 70 ms a step for
+            // Super SloMo's 1.2 M parameters (uniqueness checks on every write). Same arithmetic, same bytes.
+            g.data.withUnsafeBufferPointer { g in p.data.withUnsafeMutableBufferPointer { w in
+                m[i].withUnsafeMutableBufferPointer { m in v[i].withUnsafeMutableBufferPointer { v in
+                    for j in 0..<w.count {
+                        var grad = g[j]
+                        if weightDecay != 0 && !decoupled { grad += weightDecay * w[j] }
+                        m[j] = beta1 * m[j] + (1 - beta1) * grad
+                        switch variant {
+                        case .adam:
+                            v[j] = beta2 * v[j] + (1 - beta2) * grad * grad
+                            w[j] -= lr * (m[j] / c1) / ((v[j] / c2).squareRoot() + eps)
+                        case .adamax:
+                            v[j] = max(beta2 * v[j], Swift.abs(grad) + eps)
+                            w[j] -= lr / c1 * m[j] / v[j]
+                        }
+                        if weightDecay != 0 && decoupled { w[j] -= lr * weightDecay * w[j] }
+                    }
+                } }
+            } }
             p.zeroGrad()
         }
     }

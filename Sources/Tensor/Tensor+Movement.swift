@@ -22,11 +22,12 @@ extension Tensor {
             var grads: [Tensor?] = []
             var offset = 0
             for (p, s) in zip(parts, sizes) {
-                var d = [Float](); d.reserveCapacity(p.count)
-                for o in 0..<outer {
-                    let start = (o * shape[axis] + offset) * inner
-                    d += g.data[start..<(start + s * inner)]
-                }
+                var d = Tensor.outputStorage(p.count)
+                g.data.withUnsafeBufferPointer { pg in d.withUnsafeMutableBufferPointer { pd in
+                    for o in 0..<outer {
+                        (pd.baseAddress! + o * s * inner).update(from: pg.baseAddress! + (o * shape[axis] + offset) * inner, count: s * inner)
+                    }
+                } }
                 grads.append(Tensor(shape: p.shape, data: d))
                 offset += s
             }
@@ -90,10 +91,12 @@ extension Tensor {
         return Tensor.result([n, c, oh, ow], out, inputs: [self]) { [shape] g in
             var d = Tensor.zeroedStorage(shape.reduce(1, *))
             let scale = 1 / Float(k * k)
-            for p in 0..<(n * c) { for r in 0..<oh { for q in 0..<ow {
-                let v = g.data[(p * oh + r) * ow + q] * scale
-                for i in 0..<k { for j in 0..<k { d[(p * h + r * s + i) * w + q * s + j] += v } }
-            } } }
+            g.data.withUnsafeBufferPointer { pg in d.withUnsafeMutableBufferPointer { pd in
+                for p in 0..<(n * c) { for r in 0..<oh { for q in 0..<ow {
+                    let v = pg[(p * oh + r) * ow + q] * scale
+                    for i in 0..<k { for j in 0..<k { pd[(p * h + r * s + i) * w + q * s + j] += v } }
+                } } }
+            } }
             return [Tensor(shape: shape, data: d)]
         }
     }
