@@ -66,3 +66,40 @@ extension Rational {
 }
 
 import Foundation
+
+/// Timestamps as a container stored them, mapped back onto the stream's nominal frame grid. Matroska, WebM, FLV and
+/// many variable-rate files keep times in whole milliseconds, so a 23.976 fps frame at 41.708 ms is stored as 42 ms;
+/// taken literally, no input frame lies on a 2× output time, and the originals are re-synthesised instead of passed
+/// through. A time within one tick of the container's time base of the grid (first frame + k / rate) is the grid
+/// time; any other time (variable-rate input) is kept. Where the time base holds the frame duration exactly (MP4's
+/// 1/24000 for 24000/1001 fps), nothing is rounded and nothing is changed.
+public struct TimestampGrid: Sendable {
+    public let rate: Rational
+    public let tick: Rational
+    public private(set) var origin: Rational?
+
+    /// `rate`: the stream's nominal frame rate; `tick`: its time base. Nil when the time base represents the frame
+    /// duration exactly (no rounding to undo) or either is not positive.
+    public init?(rate: Rational, tick: Rational) {
+        guard rate.num > 0, rate.den > 0, tick.num > 0, tick.den > 0 else { return nil }
+        let ticksPerFrame = rate.reciprocal / tick
+        guard ticksPerFrame.den != 1 else { return nil }
+        self.rate = rate; self.tick = tick
+    }
+
+    /// The grid time for `time` when it lies within one tick of the grid (the first time seen is the origin).
+    public mutating func snap(_ time: Rational) -> Rational {
+        guard let origin else { origin = time; return time }
+        let k = ((time - origin) * rate).rounded
+        let grid = origin + Rational(k) / rate
+        let error = time < grid ? grid - time : time - grid
+        return error <= tick ? grid : time
+    }
+
+    /// A frame duration within one tick of the nominal one is the nominal one.
+    public func snapDuration(_ duration: Rational) -> Rational {
+        let nominal = rate.reciprocal
+        let error = duration < nominal ? nominal - duration : duration - nominal
+        return error <= tick ? nominal : duration
+    }
+}

@@ -50,6 +50,8 @@ public final class VideoReader {
     private var draining = false
     private var finished = false
     private var lastTime: Rational?
+    /// Undoes the container's rounding of timestamps (nil where the time base holds the frame duration exactly).
+    private var grid: TimestampGrid?
     private let path: String
 
     public init(path: String, stream requested: Int? = nil) throws {
@@ -150,6 +152,7 @@ public final class VideoReader {
                               matrix: Int32(par.pointee.color_space.rawValue)),
             rotation: ((rotation % 360) + 360) % 360,
             estimatedFrameCount: estimate, duration: duration)
+        grid = TimestampGrid(rate: rate, tick: tb)
     }
 
     /// The container FFmpeg recognises from the first bytes, if any: a file it knows the format of but cannot
@@ -231,12 +234,14 @@ public final class VideoReader {
         let pts = f.pointee.best_effort_timestamp
         if pts != tween_nopts() {
             time = Rational(pts) * tb
+            // Back onto the frame grid where the container rounded it, unless that would not move time forward.
+            if let snapped = grid?.snap(time), lastTime.map({ $0 < snapped }) ?? true { time = snapped }
         } else {
             time = (lastTime ?? .zero) + (lastTime == nil ? .zero : info.frameRate.reciprocal)
         }
         lastTime = time
         let d = f.pointee.pkt_duration
-        let duration: Rational? = d > 0 ? Rational(d) * tb : nil
+        let duration: Rational? = d > 0 ? grid.map { $0.snapDuration(Rational(d) * tb) } ?? Rational(d) * tb : nil
         if scaler == nil || !scaler!.matches(f) {
             scaler = try RGBConverter(for: f, colour: info.colour, path: path)
         }

@@ -73,6 +73,24 @@ final class ConversionTests: XCTestCase {
         XCTAssertEqual(s[0]["r_frame_rate"] as? String, "25/1")
     }
 
+    /// Containers that round timestamps (Matroska and WebM keep milliseconds) pass every input frame of a 2×
+    /// conversion through, as MP4 does: 23.976, 24, 30 and 60 fps, 12 frames each, made here by ffmpeg's testsrc.
+    func testPassThroughIsExactWhateverTheContainerRoundsTimestampsTo() throws {
+        for rate in ["24000/1001", "24", "30", "60"] {
+            for (ext, codec) in [("mkv", ["-c:v", "ffv1"]), ("webm", ["-c:v", "libvpx-vp9", "-lossless", "1"]), ("mp4", ["-c:v", "libx264", "-qp", "0"])] {
+                let input = scratch + "/in.\(ext)"
+                _ = try runTool("/usr/bin/ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=\(rate)", "-frames:v", "12"]
+                                + codec + [input])
+                let r = try tween(["--model", "blend", input, "-o", scratch + "/out.mkv", "--factor", "2", "--json", "-y"])
+                XCTAssertEqual(r.status, 0, r.stderr)
+                let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+                XCTAssertEqual(summary["frames_in"] as? Int, 12, "\(rate) \(ext)")
+                XCTAssertEqual(summary["passed_through"] as? Int, 12, "\(rate) \(ext): every input frame lands on an output time")
+                XCTAssertEqual(summary["frames_out"] as? Int, 24, "\(rate) \(ext)")
+            }
+        }
+    }
+
     func testPassThroughFramesAreBitExactInFFV1() throws {
         let out = scratch + "/lossless.mkv"
         XCTAssertEqual(try tween(["--model", "blend", fixture("lossless.mkv"), "-o", out, "--factor", "2", "--codec", "ffv1"]).status, 0)

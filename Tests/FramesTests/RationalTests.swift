@@ -34,3 +34,32 @@ final class RationalTests: XCTestCase {
         XCTAssertEqual("\(FrameRateError.invalid("x"))", "invalid rate 'x': expected a number such as 60, 59.94 or 60000/1001")
     }
 }
+
+final class TimestampGridTests: XCTestCase {
+    /// Milliseconds as Matroska stores a 23.976 fps stream: every time within a tick of k·1001/24000 s goes back to
+    /// it, durations of 41 and 42 ms to 1001/24000, and a time off the grid (variable rate) stays.
+    func testMillisecondTimestampsGoBackOntoTheFrameGrid() {
+        var grid = TimestampGrid(rate: Rational(24000, 1001), tick: Rational(1, 1000))!
+        for k in 0..<200 {
+            let exact = Rational(Int64(k) * 1001, 24000)
+            let stored = Rational((exact * 1000).rounded, 1000)
+            XCTAssertEqual(grid.snap(stored), exact, "frame \(k)")
+        }
+        XCTAssertEqual(grid.snap(Rational(20, 1000)), Rational(20, 1000), "halfway between frames: variable rate, kept")
+        XCTAssertEqual(grid.snapDuration(Rational(42, 1000)), Rational(1001, 24000))
+        XCTAssertEqual(grid.snapDuration(Rational(41, 1000)), Rational(1001, 24000))
+        XCTAssertEqual(grid.snapDuration(Rational(80, 1000)), Rational(80, 1000))
+        // From a later origin (a cut that starts mid-stream) the grid starts at the first time seen.
+        var later = TimestampGrid(rate: Rational(30), tick: Rational(1, 1000))!
+        XCTAssertEqual(later.snap(Rational(1000, 1000)), Rational(1))
+        XCTAssertEqual(later.snap(Rational(1033, 1000)), Rational(31, 30))
+    }
+
+    /// Where the time base holds the frame duration exactly there is nothing to undo.
+    func testExactTimeBasesNeedNoGrid() {
+        XCTAssertNil(TimestampGrid(rate: Rational(24000, 1001), tick: Rational(1, 24000)))
+        XCTAssertNil(TimestampGrid(rate: Rational(30000, 1001), tick: Rational(1, 90000)))
+        XCTAssertNil(TimestampGrid(rate: Rational(25), tick: Rational(1, 1000)))
+        XCTAssertNotNil(TimestampGrid(rate: Rational(30), tick: Rational(1, 1000)))
+    }
+}
