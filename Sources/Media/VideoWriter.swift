@@ -4,12 +4,25 @@ import Frames
 
 /// How the video stream is encoded.
 public struct EncoderSettings: Sendable {
-    public var codec: String
+    /// nil: the output container's default (`defaultCodec(forOutput:)`).
+    public var codec: String?
     public var crf: Int?
     public var preset: String?
     public var pixelFormat: String?
-    public init(codec: String = "libx264", crf: Int? = nil, preset: String? = nil, pixelFormat: String? = nil) {
+    public init(codec: String? = nil, crf: Int? = nil, preset: String? = nil, pixelFormat: String? = nil) {
         self.codec = codec; self.crf = crf; self.preset = preset; self.pixelFormat = pixelFormat
+    }
+
+    /// The encoder used when none is named: VP9 for WebM (which holds only VP8, VP9 and AV1), x264 elsewhere.
+    public static func defaultCodec(forOutput path: String) -> String {
+        (path as NSString).pathExtension.lowercased() == "webm" ? "libvpx-vp9" : "libx264"
+    }
+
+    /// These settings with the codec filled in for `path`.
+    public func resolved(forOutput path: String) -> EncoderSettings {
+        var s = self
+        s.codec = codec ?? EncoderSettings.defaultCodec(forOutput: path)
+        return s
     }
 
     /// The encoders Tween offers, with their CRF and preset defaults (nil: the codec has no such control).
@@ -25,6 +38,10 @@ public struct EncoderSettings: Sendable {
 
     /// Checks the combination; the message is for a usage error.
     public func validate() throws {
+        guard let codec else {   // the container's default; its own checks run once the output is known
+            if let crf, crf < 0 || crf > 63 { throw MediaError("--crf \(crf)", "out of range 0…63") }
+            return
+        }
         let name = EncoderSettings.canonical(codec)
         guard let entry = EncoderSettings.codecs.first(where: { $0.name == name }) else {
             throw MediaError(codec, "unknown codec; choose one of \(EncoderSettings.codecs.map(\.name).joined(separator: ", "))")
@@ -62,6 +79,7 @@ public final class VideoWriter: FrameWriter {
     public init(path: String, settings: EncoderSettings, width: Int, height: Int, rate: Rational,
                 colour: ColorTags, source: VideoReader?, copyStreams: Bool, sourcePixelFormat: String? = nil) throws {
         self.path = path
+        let settings = settings.resolved(forOutput: path)
         try settings.validate()
         try TemporaryOutputs.checkWritableFolder(for: path)
         FFmpegLog.quiet()
@@ -77,7 +95,7 @@ public final class VideoWriter: FrameWriter {
         packet = av_packet_alloc()
 
         // Encoder.
-        let name = EncoderSettings.canonical(settings.codec)
+        let name = EncoderSettings.canonical(settings.codec!)
         guard let codec = avcodec_find_encoder_by_name(name) else {
             throw MediaError(path, "encoder \(name) is not available in this FFmpeg")
         }

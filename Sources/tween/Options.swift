@@ -160,9 +160,9 @@ struct ProcessingOptions: ParsableArguments {
 }
 
 struct EncoderOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Video encoder: libx264 (default), libx265, libsvtav1, libvpx-vp9, ffv1, prores_ks, png.",
+    @Option(name: .long, help: ArgumentHelp("Video encoder: libx264 (default; libvpx-vp9 for .webm), libx265, libsvtav1, libvpx-vp9, ffv1, prores_ks, png.",
                                             valueName: "codec"))
-    var codec: String = "libx264"
+    var codec: String?
 
     @Option(name: .long, help: ArgumentHelp("Constant rate factor (x264 default 18, x265 20, SVT-AV1 30, VP9 31).", valueName: "n"))
     var crf: Int?

@@ -158,6 +158,13 @@ final class ConversionTests: XCTestCase {
             XCTAssertEqual(r.status, 0, "\(codec): \(r.stderr)")
             XCTAssertEqual(streams(try probe(out))[0]["codec_name"] as? String, name)
         }
+        // Without --codec, each container gets an encoder it can hold: VP9 in WebM, H.264 elsewhere.
+        for (ext, name) in [("webm", "vp9"), ("mp4", "h264"), ("mkv", "h264")] {
+            let out = scratch + "/default." + ext
+            let r = try tween(["--model", "blend", fixture("clip30.mp4"), "-o", out, "--factor", "2"])
+            XCTAssertEqual(r.status, 0, "\(ext): \(r.stderr)")
+            XCTAssertEqual(streams(try probe(out))[0]["codec_name"] as? String, name, ext)
+        }
     }
 }
 
