@@ -78,10 +78,7 @@ def census(a, b):
 
 class SuperSloMoStep:
     def __init__(self, batch):
-        self.net = superslomo_ref.SuperSloMo([w * 8 for w in (1, 2, 4, 8, 16, 16)])
-        for unet in (self.net.state_dictFC, self.net.state_dictAT):   # the shipped network's linear U-Net outputs
-            conv3 = unet.conv3
-            unet.forward = lambda x, u=unet, c=conv3: linear_unet(u, c, x)
+        self.net = superslomo_ref.SuperSloMo([w * 8 for w in (1, 2, 4, 8, 16, 16)], linear_output=True)
         self.mean = torch.tensor(superslomo_ref.MEAN).view(1, 3, 1, 1)
 
     def loss(self, b):
@@ -96,16 +93,6 @@ class SuperSloMoStep:
         t0, t1 = b["flow"][:, :2], b["flow"][:, 2:]
         distil = (l1(s["flowT0"], t0) + l1(s["flowT1"], t1) + l1(s["approxT0"], t0) + l1(s["approxT1"], t1)) * 0.01
         return rec + warp + smooth + cen + distil
-
-
-def linear_unet(u, conv3, x):
-    s = [F.leaky_relu(u.conv2(F.leaky_relu(u.conv1(x), 0.1)), 0.1)]
-    for i in range(1, 5):
-        s.append(getattr(u, f"down{i}")(s[-1]))
-    x = u.down5(s[-1])
-    for i in range(1, 6):
-        x = getattr(u, f"up{i}")(x, s[5 - i])
-    return conv3(x)
 
 
 def separable_filter(padded, vertical, horizontal):
@@ -127,17 +114,7 @@ class SepConvStep:
 
     def loss(self, b):
         m, a, c = self.net, b["first"], b["last"]
-        x = torch.cat([a, c], 1)
-        c1 = m.moduleConv1(x)
-        c2 = m.moduleConv2(F.avg_pool2d(c1, 2))
-        c3 = m.moduleConv3(F.avg_pool2d(c2, 2))
-        c4 = m.moduleConv4(F.avg_pool2d(c3, 2))
-        c5 = m.moduleConv5(F.avg_pool2d(c4, 2))
-        d5 = m.moduleUpsample5(m.moduleDeconv5(F.avg_pool2d(c5, 2)))
-        d4 = m.moduleUpsample4(m.moduleDeconv4(d5 + c5))
-        d3 = m.moduleUpsample3(m.moduleDeconv3(d4 + c4))
-        d2 = m.moduleUpsample2(m.moduleDeconv2(d3 + c3))
-        combined = d2 + c2
+        combined = m.trunk(a, c)
         r = self.KERNEL // 2
         kernels, displacement = {}, 0
         # The displacement decoder: each head's first hidden channel encodes its displacement (teacher order h1 v1 h2 v2).

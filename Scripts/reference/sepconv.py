@@ -48,7 +48,8 @@ class SepConv(nn.Module):
         for name in ("moduleVertical1", "moduleVertical2", "moduleHorizontal1", "moduleHorizontal2"):
             setattr(self, name, subnet(w[1], subnet_width, kernel))
 
-    def forward(self, first, second):
+    def trunk(self, first, second):
+        """The encoder-decoder's features that feed the four kernel heads."""
         c1 = self.moduleConv1(torch.cat([first, second], 1))
         c2 = self.moduleConv2(F.avg_pool2d(c1, 2))
         c3 = self.moduleConv3(F.avg_pool2d(c2, 2))
@@ -58,7 +59,10 @@ class SepConv(nn.Module):
         d4 = self.moduleUpsample4(self.moduleDeconv4(d5 + c5))
         d3 = self.moduleUpsample3(self.moduleDeconv3(d4 + c4))
         d2 = self.moduleUpsample2(self.moduleDeconv2(d3 + c3))
-        combined = d2 + c2
+        return d2 + c2
+
+    def forward(self, first, second):
+        combined = self.trunk(first, second)
         r = self.kernel // 2
         p1 = F.pad(first, [r, r, r, r], mode="replicate")
         p2 = F.pad(second, [r, r, r, r], mode="replicate")

@@ -35,8 +35,9 @@ class Up(nn.Module):
 
 
 class UNet(nn.Module):
-    def __init__(self, cin, cout, w=OFFICIAL_WIDTHS):
+    def __init__(self, cin, cout, w=OFFICIAL_WIDTHS, linear_output=False):
         super().__init__()
+        self.linear_output = linear_output   # Tween's compact students end in a linear conv3
         self.conv1 = nn.Conv2d(cin, w[0], 7, padding=3)
         self.conv2 = nn.Conv2d(w[0], w[0], 7, padding=3)
         for i in range(1, 6):
@@ -52,7 +53,7 @@ class UNet(nn.Module):
         x = self.down5(s[-1])
         for i in range(1, 6):
             x = getattr(self, f"up{i}")(x, s[5 - i])
-        return F.leaky_relu(self.conv3(x), 0.1)
+        return self.conv3(x) if self.linear_output else F.leaky_relu(self.conv3(x), 0.1)
 
 
 def backwarp(img, flow):
@@ -64,10 +65,10 @@ def backwarp(img, flow):
 
 
 class SuperSloMo(nn.Module):
-    def __init__(self, widths=OFFICIAL_WIDTHS):
+    def __init__(self, widths=OFFICIAL_WIDTHS, linear_output=False):
         super().__init__()
-        self.state_dictFC = UNet(6, 4, widths)
-        self.state_dictAT = UNet(20, 5, widths)
+        self.state_dictFC = UNet(6, 4, widths, linear_output)
+        self.state_dictAT = UNet(20, 5, widths, linear_output)
 
     def flows(self, i0, i1):
         out = self.state_dictFC(torch.cat([i0, i1], 1))

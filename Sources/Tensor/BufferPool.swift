@@ -12,7 +12,7 @@ final class BufferPool: @unchecked Sendable {
     private let lock = NSLock()
     private var free: [Int: [[Float]]] = [:]
     private var heldBytes = 0
-    private(set) var hits = 0, misses = 0, given = 0
+    private(set) var hits = 0
 
     /// Whether no other array shares `array`'s storage. An array is one reference to its storage object, so the
     /// check is the standard library's uniqueness test on that reference (`BufferPoolTests` pins the layout).
@@ -29,20 +29,17 @@ final class BufferPool: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         guard heldBytes + array.count * 4 <= limitBytes else { return }
         free[array.count, default: []].append(array)
-        given += 1
         heldBytes += array.count * 4
     }
 
     func take(_ count: Int) -> [Float]? {
         lock.lock(); defer { lock.unlock() }
-        guard var list = free[count], let a = list.popLast() else { misses += 1; return nil }
+        guard var list = free[count], let a = list.popLast() else { return nil }
         free[count] = list
         heldBytes -= count * 4
         hits += 1
         return a
     }
-
-    var heldBytesNow: Int { lock.lock(); defer { lock.unlock() }; return heldBytes }
 
     func drain() { lock.lock(); free = [:]; heldBytes = 0; lock.unlock() }
 
@@ -64,12 +61,6 @@ extension Tensor {
             return a
         }
         return [Float](repeating: 0, count: count)
-    }
-
-    /// The storage pool's counts: buffers handed out again, requests it could not serve, buffers taken in, bytes held.
-    public static var storagePoolStatistics: (hits: Int, misses: Int, given: Int, heldBytes: Int) {
-        let p = BufferPool.shared
-        return (p.hits, p.misses, p.given, p.heldBytesNow)
     }
 
     /// Whether storage of recorded tensors is recycled too (training).

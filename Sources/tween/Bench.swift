@@ -107,7 +107,6 @@ extension Bench {
                              rates.map { String(format: "%.2f", $0) }.joined(separator: ", "), loss))
             }
             if profile { printProfile(bench) }
-            if ProcessInfo.processInfo.environment["TWEEN_POOL_DEBUG"] != nil { print(Tensor.storagePoolStatistics) }
         }
         if json { printJSON(rows) }
     }
