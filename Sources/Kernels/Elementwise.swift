@@ -118,22 +118,6 @@ public enum Elementwise {
             while i < plane { o[i] = a[i] < 0 ? a[i] * s : a[i]; i += 1 }
         }
     }
-
-    /// Softmax over the channels of NCHW at every pixel (max-subtracted, so large logits do not overflow).
-    public static func softmaxChannels(_ x: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int,
-                                       _ out: UnsafeMutablePointer<Float>) {
-        for n in 0..<batch {
-            let base = n * channels * plane
-            for i in 0..<plane {
-                var m = -Float.infinity
-                for c in 0..<channels { m = max(m, x[base + c * plane + i]) }
-                var sum: Float = 0
-                for c in 0..<channels { let e = Foundation.exp(x[base + c * plane + i] - m); out[base + c * plane + i] = e; sum += e }
-                let inv = 1 / sum
-                for c in 0..<channels { out[base + c * plane + i] *= inv }
-            }
-        }
-    }
 }
 
 /// Pointwise functions and the gradients of pointwise operations: out = g · f′ with f′ written from the input x

@@ -31,6 +31,7 @@ public enum ModelRegistry {
         .weighted(SuperSloMoInterpolator.info) { try SuperSloMoInterpolator(weights: $0.tensors, metadata: $0.metadata) },
         .weighted(SepConvInterpolator.info) { try SepConvInterpolator(weights: $0.tensors) },
         .weighted(DVFInterpolator.info) { try DVFInterpolator(weights: $0.tensors, metadata: $0.metadata) },
+        .weighted(AdaConvInterpolator.info) { try AdaConvInterpolator(weights: $0.tensors) },
     ]
 
     /// The default method, best first: the best quality that converts 720p to 2× at 2.5 fps or more on two cores

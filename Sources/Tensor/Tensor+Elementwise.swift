@@ -241,13 +241,10 @@ extension Tensor {
             Elementwise.softmaxChannels(px.baseAddress!, batch: n, channels: c, plane: plane, po.baseAddress!)
         } }
         return Tensor.result(shape, out, inputs: [self]) { g in
-            // dx = y ⊙ (g − Σ_c g·y)
             var d = Tensor.zeroedStorage(out.count)
-            for b in 0..<n { for i in 0..<plane {
-                var dot: Float = 0
-                for ch in 0..<c { let o = (b * c + ch) * plane + i; dot += g.data[o] * out[o] }
-                for ch in 0..<c { let o = (b * c + ch) * plane + i; d[o] = out[o] * (g.data[o] - dot) }
-            } }
+            out.withUnsafeBufferPointer { py in g.data.withUnsafeBufferPointer { pg in d.withUnsafeMutableBufferPointer { pd in
+                Elementwise.softmaxChannelsBackward(py.baseAddress!, pg.baseAddress!, batch: n, channels: c, plane: plane, pd.baseAddress!)
+            } } }
             return [Tensor(shape: g.shape, data: d)]
         }
     }

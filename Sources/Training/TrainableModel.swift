@@ -78,7 +78,7 @@ public struct TrainableModelEntry: Sendable {
 
 /// The models that can be trained, one entry each.
 public enum TrainableModels {
-    public static let entries: [TrainableModelEntry] = [SuperSloMoStudent.entry, SepConvStudent.entry, DVFStudent.entry]
+    public static let entries: [TrainableModelEntry] = [SuperSloMoStudent.entry, SepConvStudent.entry, DVFStudent.entry, AdaConvStudent.entry]
 
     public static var names: [String] { entries.map(\.name) }
 

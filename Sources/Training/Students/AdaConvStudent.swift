@@ -1,0 +1,121 @@
+import Models
+import NN
+import Tensor
+
+/// AdaConv (Niklaus et al., CVPR 2017) in training: the paper's colour and gradient losses and, with a teacher, the
+/// displacement its decoder start encodes and each frame's share of the frame, both from the teacher's flows and mask.
+public final class AdaConvStudent: TrainableModel {
+    public let network: AdaConv
+    /// The displacement decoder's α: one unit of a displacement channel of conv5 is 1/α pixels.
+    public let displacementScale: Float
+    /// The decoder's sharpness β: the kernel it forms is exp(−β·|tap − d|²), normalised.
+    public let sharpness: Float
+
+    /// `width` W: conv1 … conv4 W, 2W, 4W, 8W (the paper's 32); `head_width`: conv5 (the paper's 2048); `kernel`: the
+    /// side K of each frame's kernel (odd; the paper's 41); `displacement_scale` and `sharpness`: the decoder's α and β.
+    public static let entry = TrainableModelEntry(name: "adaconv", architectureDefaults: [
+        "width": 16, "head_width": 64, "kernel": 21, "displacement_scale": 1.0 / 16, "sharpness": 1,
+    ]) { architecture, seed in
+        let width = try architecture.count("width"), head = try architecture.count("head_width"), kernel = try architecture.count("kernel")
+        guard kernel % 2 == 1, kernel >= 3 else { throw RecipeError("architecture key \"kernel\" must be odd and at least 3") }
+        guard head >= AdaConv.decoderChannels else { throw RecipeError("architecture key \"head_width\" must be at least \(AdaConv.decoderChannels) (the decoder's channels)") }
+        guard let alpha = architecture["displacement_scale"], alpha > 0 else { throw RecipeError("architecture key \"displacement_scale\" must be positive") }
+        guard let beta = architecture["sharpness"], beta > 0 else { throw RecipeError("architecture key \"sharpness\" must be positive") }
+        let config = AdaConv.Configuration(widths: [1, 2, 4, 8].map { $0 * width }, headWidth: head, kernelSize: kernel)
+        return AdaConvStudent(AdaConv(config, seed: seed), displacementScale: Float(alpha), sharpness: Float(beta))
+    }
+
+    public init(_ network: AdaConv, displacementScale: Float = 1 / 16, sharpness: Float = 1) {
+        self.network = network; self.displacementScale = displacementScale; self.sharpness = sharpness
+    }
+
+    public var layer: Layer { network }
+    public var paperOptimizer: Adam.Variant { .adamax }
+
+    public var architectureMetadata: [String: String] {
+        let c = network.configuration
+        return ["architecture": "AdaConv", "widths": c.widths.map(String.init).joined(separator: ","),
+                "head_width": "\(c.headWidth)", "kernel_size": "\(c.kernelSize)",
+                "displacement_scale": "\(displacementScale)", "sharpness": "\(sharpness)"]
+    }
+
+    /// `l1`: the paper's colour loss; `gradient`: its gradient loss (the kernels applied to the inputs' horizontal and
+    /// vertical differences against the truth's). With a teacher: `displacement`, the decoder channels' displacements
+    /// and energies |d|² against the teacher's flows (pixels, clamped to the reach); `distil`, each frame's filtered share against that
+    /// frame warped by the teacher's flow and weighted by its mask.
+    public var defaultLossWeights: [String: Float] {
+        ["l1": 1, "gradient": 1, "displacement": 0.01, "distil": 0.5]
+    }
+
+    public func losses(_ batch: TrainingBatch, weights: [String: Float]) -> [(String, Tensor)] {
+        let w = defaultLossWeights.merging(weights) { $1 }
+        let m = network, k = m.configuration.kernelSize, k2 = k * k
+        m.training = true
+        let (a, b, teacher) = (batch.first, batch.last, batch.teacherFlow)
+        let features = m.features(AdaConv.networkInput(a, b))
+        let kernels = m.conv6(features).softmaxChannels()
+        let withGradients = w["gradient"]! > 0
+        let (in1, in2) = withGradients ? (Self.withDifferences(a), Self.withDifferences(b)) : (a, b)
+        let r = k / 2
+        let f1 = in1.padded(top: r, bottom: r, left: r, right: r, mode: .replicate).denseLocalConv(kernels: kernels.slice(axis: 1, 0..<k2), size: k)
+        let f2 = in2.padded(top: r, bottom: r, left: r, right: r, mode: .replicate).denseLocalConv(kernels: kernels.slice(axis: 1, k2..<(2 * k2)), size: k)
+        let (p1, p2) = withGradients ? (f1.slice(axis: 1, 0..<3), f2.slice(axis: 1, 0..<3)) : (f1, f2)
+        var parts: [(String, Tensor)] = [("l1", Loss.l1(p1 + p2, batch.middle) * w["l1"]!)]
+        if withGradients {
+            let predicted = f1.slice(axis: 1, 3..<9) + f2.slice(axis: 1, 3..<9)
+            parts.append(("gradient", Loss.l1(predicted, Self.withDifferences(batch.middle).slice(axis: 1, 3..<9)) * w["gradient"]!))
+        }
+        if let teacher, w["displacement"]! > 0 {
+            let reach = Float(r)
+            let target = Tensor(shape: teacher.shape, data: teacher.data.map { min(reach, max(-reach, $0)) })
+            let displacement = AdaConv.displacements(fromFeatures: features, alpha: displacementScale, kernelSize: k)
+            // The energies |d|² against the clamped teacher's, divided by 2r so that their error is about pixels too.
+            let plane = target.count / (target.shape[0] * 4)
+            var squares = [Float](repeating: 0, count: target.shape[0] * 2 * plane)
+            for b in 0..<target.shape[0] { for f in 0..<2 { for p in 0..<plane {
+                let dx = target.data[(b * 4 + 2 * f) * plane + p], dy = target.data[(b * 4 + 2 * f + 1) * plane + p]
+                squares[(b * 2 + f) * plane + p] = dx * dx + dy * dy
+            } } }
+            let energy = AdaConv.energies(fromFeatures: features, alpha: displacementScale, kernelSize: k)
+            let energyTarget = Tensor(shape: [target.shape[0], 2, target.shape[2], target.shape[3]], data: squares)
+            parts.append(("displacement", (Loss.l1(displacement, target) + Loss.l1(energy, energyTarget) * (1 / (2 * reach))) * w["displacement"]!))
+        }
+        if let teacher, w["distil"]! > 0 {
+            let mask = batch.teacherMask ?? Tensor(repeating: 0.5, shape: [a.shape[0], 1, a.shape[2], a.shape[3]])
+            let w0 = a.warped(by: teacher.slice(axis: 1, 0..<2), padding: .border) * mask
+            let w1 = b.warped(by: teacher.slice(axis: 1, 2..<4), padding: .border) * (mask * -1 + 1)
+            parts.append(("distil", (Loss.l1(p1, w0) + Loss.l1(p2, w1)) * w["distil"]!))
+        }
+        return parts
+    }
+
+    /// An image [N, 3, H, W] with its forward differences along x and then y appended ([N, 9, H, W]; the last column's
+    /// and row's differences are zero), for the gradient loss.
+    static func withDifferences(_ x: Tensor) -> Tensor {
+        let (h, w) = (x.shape[2], x.shape[3])
+        let dx = (x.slice(axis: 3, 1..<w) - x.slice(axis: 3, 0..<(w - 1))).padded(top: 0, bottom: 0, left: 0, right: 1)
+        let dy = (x.slice(axis: 2, 1..<h) - x.slice(axis: 2, 0..<(h - 1))).padded(top: 0, bottom: 1, left: 0, right: 0)
+        return Tensor.concat([x, dx, dy])
+    }
+
+    public func predict(_ first: Tensor, _ last: Tensor, t: Float) -> Tensor {
+        network.training = false
+        return network.interpolate(first, last)
+    }
+
+    /// `displacement_decoder` makes conv5's first channels displacements and conv6 the decoder that turns them into
+    /// kernels (docs/MODELS.md).
+    public var namedStarts: [String: Set<String>] { ["displacement_decoder": ["residual_scale"]] }
+
+    public func applyStart(_ name: String, settings: [String: Double]) throws -> String {
+        guard name == "displacement_decoder" else {
+            throw RecipeError("init.start \"\(name)\" is not one of adaconv's (\(namedStarts.keys.sorted().joined(separator: ", ")))")
+        }
+        let residual = Float(settings["residual_scale"] ?? 0.01)
+        guard (0...1).contains(residual) else { throw RecipeError("init.settings.residual_scale must be 0 to 1") }
+        network.initialiseKernelsAsDisplacementDecoder(alpha: displacementScale, beta: sharpness, residualScale: residual)
+        return "displacement decoder, α \(displacementScale), β \(sharpness), other channels ×\(residual)"
+    }
+
+    public func halfPrecisionWeights(_ weights: [String: Tensor]) -> [String: Tensor] { weights }
+}

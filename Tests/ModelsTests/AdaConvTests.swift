@@ -1,0 +1,124 @@
+import Foundation
+import XCTest
+import Frames
+@testable import Models
+import NN
+import Tensor
+
+/// AdaConv evaluated densely (dilated convolutions, one pass) against Tween's PyTorch reference, which runs the
+/// paper's strided network on every pixel's 79 × 79 patch (Scripts/reference/adaconv_goldens.py).
+final class AdaConvTests: XCTestCase {
+    static let golden = RIFEParityTests.goldens + "/adaconv_small.safetensors"
+
+    func maxError(_ a: Tensor, _ b: Tensor) -> Float {
+        XCTAssertEqual(a.shape, b.shape)
+        return zip(a.data, b.data).map { Swift.abs($0 - $1) }.max() ?? .infinity
+    }
+
+    func load() throws -> (Safetensors.File, AdaConvInterpolator) {
+        let g = try Safetensors.read(Self.golden)
+        var w: [String: Tensor] = [:]
+        for (k, v) in g.tensors where k.hasPrefix("weights.") { w[String(k.dropFirst("weights.".count))] = v }
+        return (g, try AdaConvInterpolator(weights: w))
+    }
+
+    /// Tolerances: 1e-6 on kernel taps (values about 0.02–0.3; float32 through eight convolutions in another summation
+    /// order, then a softmax) and 1e-5 on frame values (0…1).
+    func testDenseEvaluationMatchesThePatchByPatchReference() throws {
+        let (g, interpolator) = try load()
+        let net = interpolator.network
+        XCTAssertEqual(net.configuration, AdaConv.Configuration(widths: [4, 4, 8, 8], headWidth: 8, kernelSize: 5))
+        let i0 = g.tensors["img0"]!, i1 = g.tensors["img1"]!
+        let kernels = Tensor.inferenceMode { net.kernels(fromPadded: AdaConv.networkInput(i0, i1)) }
+        XCTAssertLessThanOrEqual(maxError(kernels, g.tensors["out.kernels"]!), 1e-6, "kernels")
+        XCTAssertGreaterThan(kernels.data.max()!, 0.05, "the golden's kernels should be far from uniform (1/50)")
+        let frame = Tensor.inferenceMode { net.interpolate(i0, i1) }
+        XCTAssertLessThanOrEqual(maxError(frame, g.tensors["out.frame"]!), 1e-5, "frame")
+    }
+
+    /// Bands of rows, each with its margins, give exactly the bytes of one pass over the frame, for band heights that
+    /// do and do not divide the frame's.
+    func testBandsGiveTheBytesOfOnePass() throws {
+        let net = AdaConv(.init(widths: [4, 4, 8, 8], headWidth: 8, kernelSize: 5), seed: 4)
+        net.training = false
+        for i in net.conv6.weight.data.indices { net.conv6.weight.data[i] *= 20 }
+        let (h, w) = (37, 29)
+        let a = Tensor(shape: [1, 3, h, w], data: (0..<(3 * h * w)).map { Float(($0 * 7) % 31) / 31 })
+        let b = Tensor(shape: [1, 3, h, w], data: (0..<(3 * h * w)).map { Float(($0 * 5 + 3) % 29) / 29 })
+        let whole = Tensor.inferenceMode { net.interpolate(a, b) }
+        for rows in [1, 8, 10, 36] {
+            let banded = Tensor.inferenceMode { net.interpolateInBands(a, b, rows: rows) }
+            XCTAssertEqual(banded.shape, whole.shape)
+            XCTAssertTrue(banded.data == whole.data, "bands of \(rows) rows")
+        }
+    }
+
+    /// The band height follows the memory budget: 1080p bands of the shipped configuration stay small.
+    func testBandRowsFollowTheBudget() {
+        let net = AdaConv(.init(widths: [16, 32, 64, 128], headWidth: 64, kernelSize: 21))
+        let rows = net.bandRows(width: 1920, budget: 256 << 20)
+        XCTAssertGreaterThanOrEqual(rows, 8)
+        XCTAssertLessThan(rows * 1920 * 4 * (4 * 441 + 64 + 256), 256 << 20 + 8 * 1920 * 4 * (4 * 441 + 64 + 256))
+        // The paper's network: 15.92 M multiply-adds per pixel densely (MODEL_CARDS' sum), plus 2 · 41² · 3 for the
+        // local convolution.
+        XCTAssertEqual(AdaConv.Configuration.paper.multiplyAddsPerPixel, 15_920_320 + 10_086)
+    }
+
+    /// The decoder start: conv5's channels 0–3 holding α(d + r), the gate at its start value and the energies matching d
+    /// make each frame's half of the kernel a Gaussian centred on d with half the total weight, whatever conv5's other
+    /// channels hold. Tolerances: 2e-4 on the share (a sampled Gaussian's sum varies by about 1e-4 with d's fraction),
+    /// 1e-3 px on the centre (the Gaussians lie well inside the reach).
+    func testDisplacementDecoderCentresEachFramesKernelOnItsDisplacement() {
+        let (k, head, alpha): (Int, Int, Float) = (9, 12, 1 / 16)
+        let net = AdaConv(.init(widths: [4, 4, 4, 4], headWidth: head, kernelSize: k), seed: 2)
+        net.initialiseKernelsAsDisplacementDecoder(alpha: alpha, beta: 1, residualScale: 0)
+        let r = Float(k / 2)
+        let d: [Float] = [1.5, -2, -1, 0.25]   // dx, dy of frame 0, then of frame 1
+        var features = [Float](repeating: 0.7, count: head)
+        for c in 0..<4 { features[c] = alpha * (d[c] + r) }
+        features[4] = 1
+        for f in 0..<2 { features[5 + f] = alpha / r * (2 * r * r - d[2 * f] * d[2 * f] - d[2 * f + 1] * d[2 * f + 1]) }
+        let kernels = net.conv6(Tensor(shape: [1, head, 1, 1], data: features)).softmaxChannels().data
+        for f in 0..<2 {
+            let half = Array(kernels[(f * k * k)..<((f + 1) * k * k)])
+            XCTAssertEqual(half.reduce(0, +), 0.5, accuracy: 2e-4, "frame \(f)'s share")
+            var (mx, my): (Float, Float) = (0, 0)
+            for i in 0..<k { for j in 0..<k { mx += half[i * k + j] * Float(j - k / 2); my += half[i * k + j] * Float(i - k / 2) } }
+            XCTAssertEqual(mx / 0.5, d[2 * f], accuracy: 1e-3, "frame \(f) x centre")
+            XCTAssertEqual(my / 0.5, d[2 * f + 1], accuracy: 1e-3, "frame \(f) y centre")
+        }
+    }
+
+    /// Keys are the paper's layer names; convolutions before a batch norm carry no bias.
+    func testCheckpointKeysAreTheTablesLayerNames() {
+        let keys = Set(AdaConv(.init(widths: [4, 4, 4, 4], headWidth: 6, kernelSize: 3)).stateDict().map(\.0))
+        XCTAssertEqual(keys, Set(["conv1.weight", "conv2.weight", "conv3.weight", "conv4.weight"]
+            + (1...4).flatMap { i in ["weight", "bias", "running_mean", "running_var"].map { "bn\(i).\($0)" } }
+            + (1...3).flatMap { ["down\($0).weight", "down\($0).bias"] }
+            + ["conv5.weight", "conv5.bias", "conv6.weight", "conv6.bias"]))
+    }
+
+    /// Gradients reach every parameter in training mode, through the softmax and the local convolution.
+    func testGradientsReachEveryParameter() {
+        let net = AdaConv(.init(widths: [4, 4, 4, 4], headWidth: 6, kernelSize: 5), seed: 3)
+        net.training = true
+        let a = Tensor(shape: [2, 3, 12, 12], data: (0..<(2 * 3 * 144)).map { Float(($0 * 7) % 31) / 31 })
+        let b = Tensor(shape: [2, 3, 12, 12], data: (0..<(2 * 3 * 144)).map { Float(($0 * 5 + 3) % 29) / 29 })
+        let out = net.interpolate(a, b)
+        (out * out).sum().backward()
+        for (key, p) in net.parameters() {
+            XCTAssertGreaterThan(p.grad?.data.map { Swift.abs($0) }.max() ?? 0, 0, key)
+        }
+    }
+
+    /// Any frame size: the interpolator pads nothing and returns the frame's size.
+    func testInterpolatorHandlesOddSizes() throws {
+        let (_, interpolator) = try load()
+        interpolator.bandBudget = 1
+        let a = Image(width: 13, height: 9, channels: 3, data: (0..<(3 * 117)).map { Float($0 % 11) / 11 })
+        let b = Image(width: 13, height: 9, channels: 3, data: (0..<(3 * 117)).map { Float($0 % 7) / 7 })
+        let out = try interpolator.interpolate(FrameWindow(left: a, right: b), at: [0.5])
+        XCTAssertEqual(out.count, 1)
+        XCTAssertEqual(out[0].width, 13); XCTAssertEqual(out[0].height, 9)
+    }
+}
