@@ -126,7 +126,7 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("rife-hdv3: run Scripts/fetch-rife.sh (into \(scratch))"), r.stdout)
         XCTAssertTrue(r.stdout.contains("rife-v4.25: run Scripts/fetch-rife.sh (into \(scratch))"), r.stdout)
         let j = try JSONSerialization.jsonObject(with: Data(try tween(["models", "--json"], environment: empty).stdout.utf8)) as! [[String: Any]]
-        XCTAssertEqual(j.map { $0["name"] as! String }, ["nearest", "blend", "rife-hdv3", "rife-v4.25", "superslomo", "sepconv", "dvf"])
+        XCTAssertEqual(j.map { $0["name"] as! String }, ["nearest", "blend", "rife-hdv3", "rife-v4.25", "superslomo", "sepconv", "dvf", "adaconv"])
         XCTAssertEqual(j[4]["arbitrary_t"] as? Bool, true)
         XCTAssertEqual(j.filter { $0["default_model"] as? Bool == true }.map { $0["name"] as! String }, ["superslomo"])
         XCTAssertEqual(j[5]["arbitrary_t"] as? Bool, false)
@@ -150,7 +150,7 @@ final class CommandTests: XCTestCase {
         XCTAssertGreaterThan(rows.first?["samples_per_second"] as? Double ?? 0, 0)
         let bad = try tween(["bench", "train", "--model", "rife-v4.25"])
         XCTAssertNotEqual(bad.status, 0)
-        XCTAssertEqual(bad.stderrLines.first, "Error: model 'rife-v4.25' cannot be trained here (trainable: superslomo, sepconv, dvf)")
+        XCTAssertEqual(bad.stderrLines.first, "Error: model 'rife-v4.25' cannot be trained here (trainable: superslomo, sepconv, dvf, adaconv)")
     }
 
     func testHelpTextMatchesTheSnapshot() throws {

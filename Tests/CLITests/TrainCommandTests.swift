@@ -25,7 +25,8 @@ final class TrainCommandTests: XCTestCase {
     }
 
     /// Tiny architectures, so that a debug build trains them in seconds.
-    static let tiny: [String: String] = ["superslomo": #"{"width": 4}"#, "sepconv": #"{"width": 4, "kernel": 7}"#, "dvf": #"{"width": 4}"#]
+    static let tiny: [String: String] = ["superslomo": #"{"width": 4}"#, "sepconv": #"{"width": 4, "kernel": 7}"#, "dvf": #"{"width": 4}"#,
+                                           "adaconv": #"{"width": 2, "head_width": 8, "kernel": 5}"#]
 
     /// Writes a recipe of tiny stages (64-px crops, batch 1, four cached crops, no teacher) and returns its path.
     func recipe(_ model: String, stages: [String], name: String = "recipe.json", architecture: String? = nil) throws -> String {
@@ -61,7 +62,7 @@ final class TrainCommandTests: XCTestCase {
     }
 
     func testTrainWritesWeightsThatEvalLoadsAndResumes() throws {
-        for model in ["superslomo", "sepconv", "dvf"] {
+        for model in ["superslomo", "sepconv", "dvf", "adaconv"] {
             let first = try train(model, until: 2, stageExtra: #", "grow_crops_until": 4"#)
             XCTAssertEqual(first.status, 0, first.stderr)
             XCTAssertTrue(first.stderr.contains("validation PSNR"), first.stderr)

@@ -46,7 +46,7 @@ final class AdaConvTests: XCTestCase {
         let a = Tensor(shape: [1, 3, h, w], data: (0..<(3 * h * w)).map { Float(($0 * 7) % 31) / 31 })
         let b = Tensor(shape: [1, 3, h, w], data: (0..<(3 * h * w)).map { Float(($0 * 5 + 3) % 29) / 29 })
         let whole = Tensor.inferenceMode { net.interpolate(a, b) }
-        for rows in [1, 8, 10, 36] {
+        for rows in [7, 10, 36] {
             let banded = Tensor.inferenceMode { net.interpolateInBands(a, b, rows: rows) }
             XCTAssertEqual(banded.shape, whole.shape)
             XCTAssertTrue(banded.data == whole.data, "bands of \(rows) rows")

@@ -9,7 +9,7 @@ final class ModelRegistryTests: XCTestCase {
     func testNamesAreUniqueAndWeightFilesFollowThem() {
         let names = ModelRegistry.names
         XCTAssertEqual(Set(names).count, names.count, "\(names)")
-        XCTAssertEqual(names, ["nearest", "blend", "rife-hdv3", "rife-v4.25", "superslomo", "sepconv", "dvf"])
+        XCTAssertEqual(names, ["nearest", "blend", "rife-hdv3", "rife-v4.25", "superslomo", "sepconv", "dvf", "adaconv"])
         for e in ModelRegistry.entries {
             XCTAssertEqual(e.weightFile, e.info.needsWeights ? e.info.name + ".safetensors" : nil, e.info.name)
         }
@@ -24,7 +24,8 @@ final class ModelRegistryTests: XCTestCase {
     func testBuiltModelsReportTheirEntry() throws {
         let goldens = RIFEParityTests.goldens
         // RIFE's goldens are of narrower networks than the official ones, which the registry builds.
-        let files = ["superslomo.safetensors": "superslomo_small", "sepconv.safetensors": "sepconv_small"]
+        let files = ["superslomo.safetensors": "superslomo_small", "sepconv.safetensors": "sepconv_small",
+                     "adaconv.safetensors": "adaconv_small"]
         var requested: [String] = []
         func load(_ file: String) throws -> Safetensors.File {
             requested.append(file)
