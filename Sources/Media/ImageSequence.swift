@@ -15,6 +15,22 @@ public enum ImageSequencePath {
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
     }
 
+    /// The output name a partial file `.NAME.PID.tween-partial` stands for (nil for other files).
+    static func stalePartialTarget(_ entry: String) -> String? {
+        guard entry.hasPrefix("."), entry.hasSuffix(".tween-partial") else { return nil }
+        let body = entry.dropFirst().dropLast(".tween-partial".count)
+        guard let dot = body.lastIndex(of: "."), Int32(body[body.index(after: dot)...]) != nil else { return nil }
+        return String(body[..<dot])
+    }
+
+    /// Whether a file name is one of the names a pattern's file part formats (`frame_%05d.png`: `frame_00007.png`).
+    static func matches(pattern: String, _ name: String) -> Bool {
+        guard let r = pattern.range(of: #"%0?\d*d"#, options: .regularExpression) else { return pattern == name }
+        let prefix = String(pattern[..<r.lowerBound]), suffix = String(pattern[r.upperBound...])
+        guard name.hasPrefix(prefix), name.hasSuffix(suffix), name.count > prefix.count + suffix.count else { return false }
+        return name.dropFirst(prefix.count).dropLast(suffix.count).allSatisfy { $0 == " " || $0.isASCII && $0.isNumber }
+    }
+
     /// `frame_%05d.png` with 7 → `frame_00007.png`.
     public static func format(_ pattern: String, _ number: Int) -> String {
         guard let r = pattern.range(of: #"%0?\d*d"#, options: .regularExpression) else { return pattern }
@@ -110,6 +126,13 @@ public final class PNGSequenceWriter: FrameWriter {
             if !overwrite, FileManager.default.fileExists(atPath: ImageSequencePath.format(path, 1)) {
                 throw MediaError(path, "output exists (\(ImageSequencePath.format(path, 1))); use -y to overwrite")
             }
+            let url = URL(fileURLWithPath: path)
+            let folder = url.deletingLastPathComponent().path
+            if let names = try? FileManager.default.contentsOfDirectory(atPath: folder) {
+                for name in Set(names.compactMap { ImageSequencePath.stalePartialTarget($0) }) where ImageSequencePath.matches(pattern: url.lastPathComponent, name) {
+                    TemporaryOutputs.removeStalePartials(in: folder, name: name)
+                }
+            }
         } else {
             let folder = path.hasSuffix("/") ? String(path.dropLast()) : path
             var isDir: ObjCBool = false
@@ -123,6 +146,7 @@ public final class PNGSequenceWriter: FrameWriter {
                 guard FileManager.default.isWritableFile(atPath: folder) else {
                     throw MediaError(path, "output folder is not writable")
                 }
+                TemporaryOutputs.removeStalePartials(in: folder, name: nil)
             } else {
                 try TemporaryOutputs.checkWritableFolder(for: folder)
                 do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false) }
@@ -151,7 +175,22 @@ public final class PNGSequenceWriter: FrameWriter {
             TemporaryOutputs.unregister(partial)
         }
         if let createdFolder { TemporaryOutputs.unregister(createdFolder) }
+        removeOlderFrames(keeping: Set(written.map(\.final)))
         written = []
+    }
+
+    /// With -y over an existing sequence: once the new one is complete, the old frames it did not replace go, so the
+    /// folder or pattern never reads as a mix of two runs: every other visible PNG of an output folder, every other
+    /// file a pattern names.
+    private func removeOlderFrames(keeping new: Set<String>) {
+        let folder = (pattern as NSString).deletingLastPathComponent
+        let filePattern = (pattern as NSString).lastPathComponent
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
+        for name in names where !name.hasPrefix(".") {
+            let file = folder.isEmpty ? name : (folder as NSString).appendingPathComponent(name)
+            let old = path == pattern ? ImageSequencePath.matches(pattern: filePattern, name) : name.lowercased().hasSuffix(".png")
+            if old && !new.contains(file) { try? FileManager.default.removeItem(atPath: file) }
+        }
     }
 
     public func abort() {

@@ -84,6 +84,8 @@ public final class VideoWriter: FrameWriter {
         try TemporaryOutputs.checkWritableFolder(for: path)
         FFmpegLog.quiet()
         partialPath = TemporaryOutputs.partialName(for: path)
+        let url = URL(fileURLWithPath: path)
+        TemporaryOutputs.removeStalePartials(in: url.deletingLastPathComponent().path, name: url.lastPathComponent)
         guard let oformat = av_guess_format(nil, path, nil) else {
             throw MediaError(path, "unknown output container; use .mp4, .mkv, .mov or .webm, or end the path with / for a folder of PNGs")
         }

@@ -98,6 +98,7 @@ struct Batch: ParsableCommand {
         if !FileManager.default.fileExists(atPath: output) {
             do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
             catch { throw MediaError(output, "cannot create the output folder") }
+            TemporaryOutputs.registerFolderIfEmpty(output)
         }
         let lock = NSLock()
         var converted = 0, skipped = 0, failed = 0

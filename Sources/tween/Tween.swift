@@ -51,11 +51,11 @@ struct Tween: ParsableCommand {
 /// glibc's mallopt (malloc.h is not part of Swift's Glibc module).
 @_silgen_name("mallopt") func glibcMallopt(_ param: Int32, _ value: Int32) -> Int32
 
-/// Removes partial outputs on Ctrl-C and termination, then exits 130 / 143.
+/// Removes partial outputs on Ctrl-C, termination and hang-up (a closed terminal), then exits 130 / 143 / 129.
 enum Interrupts {
     nonisolated(unsafe) static var sources: [DispatchSourceSignal] = []
     static func install() {
-        for (sig, code) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
+        for (sig, code) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143)), (SIGHUP, Int32(129))] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {

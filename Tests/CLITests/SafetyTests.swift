@@ -103,4 +103,87 @@ final class SafetyTests: XCTestCase {
         XCTAssertEqual(p.terminationStatus, 130)
         XCTAssertEqual(listing(scratch), [])
     }
+
+    /// SIGTERM and SIGHUP (a closed terminal) remove the partial output as Ctrl-C does, with 143 and 129.
+    func testTerminationAndHangUpRemoveThePartialOutput() throws {
+        for (sig, code) in [(SIGTERM, Int32(143)), (SIGHUP, Int32(129))] {
+            let out = scratch + "/big.mkv"
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: tweenBinary)
+            p.arguments = [fixture("sample.mp4"), "-o", out, "--slowmo", "64", "--codec", "ffv1"]
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            let deadline = Date().addingTimeInterval(20)
+            while listing(scratch).isEmpty && Date() < deadline { usleep(20_000) }
+            XCTAssertEqual(listing(scratch).count, 1, "the hidden partial file exists while writing")
+            kill(p.processIdentifier, sig)
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, code, "signal \(sig)")
+            XCTAssertEqual(listing(scratch), [], "signal \(sig)")
+        }
+    }
+
+    /// A pid that no process has: a child that has exited and been reaped.
+    func deadPID() throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/true")
+        try p.run(); p.waitUntilExit()
+        return p.processIdentifier
+    }
+
+    /// Partials left by a killed run (SIGKILL leaves no chance to clean up) are removed by the next run of the same
+    /// output; a live process's partial and other outputs' partials are left alone.
+    func testPartialsOfKilledRunsAreRemovedByTheNextRun() throws {
+        let dead = try deadPID(), live = getpid()
+        let names = [".out.mp4.\(dead).tween-partial", ".out.mp4.\(live).tween-partial", ".other.mp4.\(dead).tween-partial"]
+        for n in names { try "partial".write(toFile: scratch + "/" + n, atomically: false, encoding: .utf8) }
+        let r = try tween(["--model", "blend", fixture("clip30.mp4"), "-o", scratch + "/out.mp4"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(listing(scratch), [names[1], names[2], "out.mp4"].sorted())
+
+        // A PNG folder: every dead run's per-frame partial inside it goes.
+        let folder = scratch + "/frames"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        try "partial".write(toFile: folder + "/.000003.png.\(dead).tween-partial", atomically: false, encoding: .utf8)
+        XCTAssertEqual(try tween(["--model", "blend", fixture("clip30.mp4"), "-o", folder + "/", "-y"]).status, 0)
+        XCTAssertFalse(listing(folder).contains { $0.hasSuffix(".tween-partial") }, "\(listing(folder))")
+    }
+
+    /// -y over a PNG folder or pattern that holds a longer sequence leaves only the new one: never a mix of two runs.
+    func testOverwritingAPNGSequenceLeavesNoOlderFrames() throws {
+        let folder = scratch + "/frames"
+        XCTAssertEqual(try tween(["--model", "blend", fixture("pngseq"), "-o", folder + "/", "--factor", "4"]).status, 0)
+        let long = listing(folder).count
+        let again = try tween(["--model", "blend", fixture("pngseq"), "-o", folder + "/", "-y"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        let short = listing(folder)
+        XCTAssertLessThan(short.count, long)
+        XCTAssertEqual(short, (1...short.count).map { String(format: "%06d.png", $0) })
+
+        let pattern = scratch + "/seq/f%03d.png"
+        try FileManager.default.createDirectory(atPath: scratch + "/seq", withIntermediateDirectories: false)
+        try "keep".write(toFile: scratch + "/seq/notes.txt", atomically: false, encoding: .utf8)
+        XCTAssertEqual(try tween(["--model", "blend", fixture("pngseq"), "-o", pattern, "--factor", "4"]).status, 0)
+        XCTAssertEqual(try tween(["--model", "blend", fixture("pngseq"), "-o", pattern, "-y"]).status, 0)
+        XCTAssertEqual(listing(scratch + "/seq"), (1...short.count).map { String(format: "f%03d.png", $0) } + ["notes.txt"])
+    }
+
+    /// Ctrl-C during a batch removes the partial file and the output folder the batch created, once it is empty.
+    func testInterruptedBatchLeavesNoEmptyFolder() throws {
+        try FileManager.default.createDirectory(atPath: scratch + "/in", withIntermediateDirectories: false)
+        try FileManager.default.copyItem(atPath: fixture("sample.mp4"), toPath: scratch + "/in/sample.mp4")
+        let out = scratch + "/out"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tweenBinary)
+        p.arguments = ["batch", scratch + "/in", "-o", out, "--slowmo", "64", "--codec", "ffv1", "--ext", "mkv"]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(20)
+        while listing(out).isEmpty && Date() < deadline { usleep(20_000) }
+        XCTAssertEqual(listing(out).count, 1, "the hidden partial file exists while writing")
+        p.interrupt()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), "\(listing(scratch))")
+    }
 }
