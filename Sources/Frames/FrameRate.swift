@@ -32,8 +32,10 @@ public struct FrameRate: Hashable, Sendable, CustomStringConvertible {
 public enum FrameRateError: Error, CustomStringConvertible, Equatable {
     case invalid(String)
     case notPositive(String)
+    case tooLarge(String, maximum: Int)
     public var description: String {
         switch self {
+        case .tooLarge(let s, let m): return "invalid value '\(s)': at most \(m)"
         case .invalid(let s): return "invalid rate '\(s)': expected a number such as 60, 59.94 or 60000/1001"
         case .notPositive(let s): return "invalid rate '\(s)': it must be greater than zero"
         }

@@ -44,6 +44,12 @@ extension Layer {
         }
         problems += Self.unexpectedKeys(in: tensors, known: known, ignoring: ignoring)
         if !problems.isEmpty { throw LoadError(source: source, problems: problems) }
+        // NaN or infinite weights (a damaged file, a diverged run) would make black or garbage frames without a word.
+        let damaged = mine.compactMap { key, _ -> String? in
+            let bad = tensors[key]!.data.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+            return bad == 0 ? nil : "\(key) (\(bad) of \(tensors[key]!.count))"
+        }
+        if !damaged.isEmpty { throw NonFiniteWeightsError(source: source, tensors: damaged) }
         for (key, t) in mine { t.data = tensors[key]!.data }
     }
 
@@ -51,6 +57,15 @@ extension Layer {
     static func unexpectedKeys(in tensors: [String: Tensor], known: Set<String>, ignoring: [String]) -> [String] {
         tensors.keys.sorted().filter { !known.contains($0) && !ignoring.contains(where: $0.hasPrefix) }
             .map { "unexpected \($0) \(tensors[$0]!.shape)" }
+    }
+}
+
+/// A weight file whose values include NaN or infinity.
+public struct NonFiniteWeightsError: Error, CustomStringConvertible {
+    public let source: String
+    public let tensors: [String]
+    public var description: String {
+        "\(source): holds NaN or infinite values in \(tensors.count == 1 ? "" : "\(tensors.count) tensors: ")\(tensors.prefix(3).joined(separator: ", "))\(tensors.count > 3 ? ", …" : ""); the file is damaged or comes from a run that diverged"
     }
 }
 

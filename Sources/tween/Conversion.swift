@@ -89,6 +89,11 @@ struct ConversionJob {
                 },
                 sink: { frame in try writer.write(frame.image, native: frame.native, index: frame.index) },
                 progress: { s in progress?(s.framesOut, expected) })
+            // A rate so low that not one output frame falls within the input is not a success (nor an empty file).
+            guard summary.framesOut > 0 else {
+                throw MediaError(input, summary.framesIn == 0 ? "no video frames could be decoded"
+                                 : "no output frames at \(sampleRate.description) fps within the input's \(summary.framesIn) frame(s); raise the rate")
+            }
             try writer.finish()
         } catch let e as PipelineError {
             writer.abort()

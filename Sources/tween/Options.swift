@@ -9,11 +9,27 @@ extension FrameRate: ExpressibleByArgument {
     public init?(argument: String) { try? self.init(parsing: argument) }
 }
 
-func parseRate(_ s: String) throws -> FrameRate { try FrameRate(parsing: s) }
-func parseFactor(_ s: String) throws -> Rational {
-    let r = try Rational(parsingDecimalOrFraction: s.hasSuffix("x") ? String(s.dropLast()) : s)
+/// The largest --fps, --factor and --slowmo: beyond it no encoder keeps up and a conversion would run for ever.
+let maximumRetimeValue = 1000
+
+/// A value that is not a decimal or fraction but reads as a number in exponent notation (1e9): named as out of range
+/// when it is, rather than "not a number".
+func checkedRetimeValue(_ s: String, _ parse: () throws -> Rational) throws -> Rational {
+    let r: Rational
+    do { r = try parse() } catch {
+        if let d = Double(s.hasSuffix("x") ? String(s.dropLast()) : s), d.isFinite, d > Double(maximumRetimeValue) {
+            throw FrameRateError.tooLarge(s, maximum: maximumRetimeValue)
+        }
+        throw error
+    }
     guard r.num > 0 else { throw FrameRateError.notPositive(s) }
+    guard r <= Rational(Int64(maximumRetimeValue)) else { throw FrameRateError.tooLarge(s, maximum: maximumRetimeValue) }
     return r
+}
+
+func parseRate(_ s: String) throws -> FrameRate { try FrameRate(checkedRetimeValue(s) { try FrameRate(parsing: s).value }) }
+func parseFactor(_ s: String) throws -> Rational {
+    try checkedRetimeValue(s) { try Rational(parsingDecimalOrFraction: s.hasSuffix("x") ? String(s.dropLast()) : s) }
 }
 
 /// How the output is timed: one of --fps, --factor, --slowmo.

@@ -186,4 +186,16 @@ final class SafetyTests: XCTestCase {
         XCTAssertEqual(p.terminationStatus, 130)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out), "\(listing(scratch))")
     }
+
+    /// Rates beyond what any encoder keeps up with are usage errors naming the bound (exponent notation included), and
+    /// a rate so low that no output frame falls within the input is an error, not an empty file.
+    func testOutOfRangeRatesAndZeroFrameOutputsAreRefused() throws {
+        for args in [["--fps", "1e9"], ["--fps", "999999999"], ["--factor", "5000"], ["--slowmo", "2000"]] {
+            let r = try tween(["--model", "blend", fixture("clip30.mp4"), "-o", scratch + "/o.mp4"] + args)
+            XCTAssertEqual(r.status, 2, "\(args)")
+            XCTAssertTrue(r.stderr.contains("invalid value '\(args[1])': at most 1000"), r.stderr)
+        }
+        try expectFailure(["--model", "blend", fixture("clip30.mp4"), "-o", scratch + "/o.mp4", "--fps", "0.001"],
+                          line: "tween: error: \(fixture("clip30.mp4")): no output frames at 1/1000 fps within the input's 30 frame(s); raise the rate")
+    }
 }

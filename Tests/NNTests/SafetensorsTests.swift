@@ -100,6 +100,20 @@ final class SafetensorsTests: XCTestCase {
         try model.load(try Safetensors.read(scratch + "/m.safetensors").tensors)
         XCTAssertEqual(model.stateDict()[1].1.data, saved["0.bias"]!.data)
     }
+
+    /// NaN or infinite values are refused with the tensors named, and the model keeps its weights.
+    func testLoadingRefusesNaNAndInfiniteWeights() throws {
+        var rng = Initializer(seed: 1)
+        let model = Sequential([Conv2d(3, 4, kernel: 3, padding: 1, init: &rng), Function.relu(), Conv2d(4, 2, kernel: 1, init: &rng)])
+        let before = model.stateDict().map { $0.1.data }
+        var dict = Dictionary(uniqueKeysWithValues: model.stateDict().map { ($0.0, $0.1.detached()) })
+        dict["0.weight"] = Tensor(shape: [4, 3, 3, 3], data: [Float](repeating: .nan, count: 108))
+        dict["2.bias"] = Tensor(shape: [2], data: [1, -.infinity])
+        XCTAssertThrowsError(try model.load(dict, source: "m.safetensors")) {
+            XCTAssertEqual("\($0)", "m.safetensors: holds NaN or infinite values in 2 tensors: 0.weight (108 of 108), 2.bias (1 of 2); the file is damaged or comes from a run that diverged")
+        }
+        XCTAssertEqual(model.stateDict().map { $0.1.data }, before)
+    }
 }
 
 private extension Float {
