@@ -32,7 +32,7 @@ extension Elementwise {
 
     static let softmaxBlock = 64
 
-    /// out = softmax over `channels` at each of `plane` pixels, per batch item; `out` must not alias `x`.
+    /// out = softmax over `channels` at each of `plane` pixels, per batch item; `out` may be `x` (in place).
     public static func softmaxChannels(_ x: UnsafePointer<Float>, batch: Int, channels c: Int, plane: Int,
                                        _ out: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
         let (xa, oa) = (Int(bitPattern: x), Int(bitPattern: out))

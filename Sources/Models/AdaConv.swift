@@ -127,38 +127,53 @@ public final class AdaConv: Layer {
     }
 
     /// The middle frame evaluated in bands of `rows` output rows, each with its receptive-field and kernel margins, so
-    /// that memory is bounded by the band whatever the frame's height; the bytes equal `interpolate`'s (inference).
+    /// that memory is bounded by the band whatever the frame's height; the bytes equal `interpolate`'s. Inference only:
+    /// each band's softmax runs in place and the local convolutions read the two kernel halves where they lie, so a
+    /// band's largest tensor is its logits.
     public func interpolateInBands(_ first: Tensor, _ second: Tensor, rows: Int) -> Tensor {
         precondition(rows > 0, "band height must be positive")
         let (n, h, w) = (first.shape[0], first.shape[2], first.shape[3])
-        if rows >= h { return interpolate(first, second) }
-        let k = configuration.kernelSize, r = k / 2
+        let k = configuration.kernelSize, r = k / 2, k2 = k * k
         let input = Self.networkInput(first, second)
         let p1 = first.padded(top: r, bottom: r, left: r, right: r, mode: .replicate)
         let p2 = second.padded(top: r, bottom: r, left: r, right: r, mode: .replicate)
         var out = [Float](repeating: 0, count: n * 3 * h * w)
         var y0 = 0
         while y0 < h {
-            let y1 = min(h, y0 + rows)
-            let kernels = self.kernels(fromPadded: input.slice(axis: 2, y0..<(y1 + Self.marginBefore + Self.marginAfter)))
-            let k2 = k * k
-            let band = p1.slice(axis: 2, y0..<(y1 + 2 * r)).denseLocalConv(kernels: kernels.slice(axis: 1, 0..<k2), size: k)
-                + p2.slice(axis: 2, y0..<(y1 + 2 * r)).denseLocalConv(kernels: kernels.slice(axis: 1, k2..<(2 * k2)), size: k)
-            for b in 0..<n { for c in 0..<3 { for y in y0..<y1 {
-                let src = ((b * 3 + c) * (y1 - y0) + (y - y0)) * w, dst = ((b * 3 + c) * h + y) * w
-                for x in 0..<w { out[dst + x] = band.data[src + x] }
-            } } }
+            let y1 = min(h, y0 + rows), bh = y1 - y0, plane = bh * w
+            var logits = conv6(features(input.slice(axis: 2, y0..<(y1 + Self.marginBefore + Self.marginAfter)))).data
+            let band1 = p1.slice(axis: 2, y0..<(y1 + 2 * r)).data, band2 = p2.slice(axis: 2, y0..<(y1 + 2 * r)).data
+            var part1 = [Float](repeating: 0, count: 3 * plane), part2 = part1
+            for b in 0..<n {
+                logits.withUnsafeMutableBufferPointer { l in
+                    let kernels = l.baseAddress! + b * 2 * k2 * plane
+                    Elementwise.softmaxChannels(kernels, batch: 1, channels: 2 * k2, plane: plane, kernels)
+                    let inPlane = 3 * (bh + 2 * r) * (w + 2 * r)
+                    band1.withUnsafeBufferPointer { i1 in band2.withUnsafeBufferPointer { i2 in
+                        part1.withUnsafeMutableBufferPointer { o1 in part2.withUnsafeMutableBufferPointer { o2 in
+                            LocalConvolution.dense(i1.baseAddress! + b * inPlane, kernels: kernels, batch: 1, channels: 3, height: bh,
+                                                   width: w, kernel: k, into: o1.baseAddress!)
+                            LocalConvolution.dense(i2.baseAddress! + b * inPlane, kernels: kernels + k2 * plane, batch: 1, channels: 3,
+                                                   height: bh, width: w, kernel: k, into: o2.baseAddress!)
+                        } }
+                    } }
+                }
+                for c in 0..<3 { for y in 0..<bh {
+                    let src = (c * bh + y) * w, dst = ((b * 3 + c) * h + y0 + y) * w
+                    for x in 0..<w { out[dst + x] = part1[src + x] + part2[src + x] }
+                } }
+            }
             y0 = y1
         }
         return Tensor(shape: [n, 3, h, w], data: out)
     }
 
-    /// Output rows per band such that the band's largest tensors (the kernels and their logits, conv5's features)
-    /// stay within `budget` bytes for frames `width` pixels wide.
+    /// Output rows per band such that a band's logits, conv5's and conv4's features stay within `budget` bytes for
+    /// frames `width` pixels wide (at least 16 rows: thinner bands recompute the 77-row margin too often).
     public func bandRows(width: Int, budget: Int) -> Int {
         let c = configuration, k2 = c.kernelSize * c.kernelSize
-        let bytesPerRow = width * 4 * (2 * 2 * k2 + c.headWidth + 2 * c.widths[3])
-        return max(8, budget / max(1, bytesPerRow))
+        let bytesPerRow = (width + Self.marginBefore + Self.marginAfter) * 4 * (2 * k2 + c.headWidth + 2 * c.widths[3])
+        return max(16, budget / max(1, bytesPerRow))
     }
 
     /// The configuration of a checkpoint, read from its weight shapes.
@@ -189,7 +204,7 @@ public final class AdaConvInterpolator: FrameInterpolator {
     public var info: ModelInfo { Self.info }
     public let network: AdaConv
     /// Bytes the largest tensors of one band may take.
-    public var bandBudget = 256 << 20
+    public var bandBudget = 512 << 20
 
     public init(network: AdaConv) {
         self.network = network

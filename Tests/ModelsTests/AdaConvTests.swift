@@ -53,12 +53,12 @@ final class AdaConvTests: XCTestCase {
         }
     }
 
-    /// The band height follows the memory budget: 1080p bands of the shipped configuration stay small.
+    /// The band height follows the memory budget (logits, conv5's and conv4's features per row), never below 16 rows.
     func testBandRowsFollowTheBudget() {
         let net = AdaConv(.init(widths: [16, 32, 64, 128], headWidth: 64, kernelSize: 21))
-        let rows = net.bandRows(width: 1920, budget: 256 << 20)
-        XCTAssertGreaterThanOrEqual(rows, 8)
-        XCTAssertLessThan(rows * 1920 * 4 * (4 * 441 + 64 + 256), 256 << 20 + 8 * 1920 * 4 * (4 * 441 + 64 + 256))
+        let bytesPerRow = (1920 + 77) * 4 * (2 * 441 + 64 + 256)
+        XCTAssertEqual(net.bandRows(width: 1920, budget: 512 << 20), (512 << 20) / bytesPerRow)
+        XCTAssertEqual(net.bandRows(width: 1920, budget: 1 << 20), 16)
         // The paper's network: 15.92 M multiply-adds per pixel densely (MODEL_CARDS' sum), plus 2 · 41² · 3 for the
         // local convolution.
         XCTAssertEqual(AdaConv.Configuration.paper.multiplyAddsPerPixel, 15_920_320 + 10_086)
