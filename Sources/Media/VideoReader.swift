@@ -106,8 +106,7 @@ public final class VideoReader {
             var name = String(cString: avcodec_get_name(par.pointee.codec_id))
             if par.pointee.codec_id == AV_CODEC_ID_NONE {
                 let tag = par.pointee.codec_tag
-                let chars = (0..<4).map { Character(Unicode.Scalar(UInt8((tag >> (8 * $0)) & 0xff))) }
-                name = "unknown, FourCC \(String(chars))"
+                name = "unknown, FourCC \(FourCC.printable(tag))"
             }
             avformat_close_input(&formatOwner)
             throw MediaError(path, "unsupported codec (\(name)): this FFmpeg has no decoder for it")
@@ -248,5 +247,15 @@ public final class VideoReader {
         let image = try scaler!.convert(f)
         framesDecoded += 1
         return Frame(image: image, time: time, duration: duration, native: NativePicture(cloning: f))
+    }
+}
+
+/// A codec tag as text: printable ASCII as is, other bytes (NULs from a damaged header) as \xNN.
+enum FourCC {
+    static func printable(_ tag: UInt32) -> String {
+        (0..<4).map { i -> String in
+            let byte = UInt8((tag >> (8 * UInt32(i))) & 0xff)
+            return (0x20...0x7e).contains(byte) ? String(Character(Unicode.Scalar(byte))) : String(format: "\\x%02X", byte)
+        }.joined()
     }
 }

@@ -138,6 +138,10 @@ public final class VideoWriter: FrameWriter {
         if let crf = settings.crf ?? entry.crf { av_dict_set(&options, "crf", "\(crf)", 0) }
         if let preset = settings.preset ?? entry.preset { av_dict_set(&options, "preset", preset, 0) }
         if name == "libvpx-vp9" { av_dict_set(&options, "b", "0", 0); av_dict_set(&options, "row-mt", "1", 0) }
+        // x265 and SVT-AV1 print banners and statistics through their own loggers, not FFmpeg's (which is quiet):
+        // keep only their errors, as for every other library here. SVT_LOG set by the user wins.
+        if name == "libx265" { av_dict_set(&options, "x265-params", "log-level=error", 0) }
+        if name == "libsvtav1" { setenv("SVT_LOG", "1", 0) }
         let opened = avcodec_open2(enc, codec, &options)
         av_dict_free(&options)
         guard opened >= 0 else {

@@ -22,7 +22,7 @@ struct Interpolate: ParsableCommand {
 
     func run() throws {
         try processing.model.apply()
-        let progress = ProgressLine(enabled: !outputOptions.quiet && Console.stderrIsTerminal)
+        let progress = ProgressLine(enabled: !outputOptions.quiet, terminal: Console.stderrIsTerminal)
         let job = ConversionJob(input: input, output: output, retime: retime, inputOptions: inputOptions,
                                 processing: processing, encoder: encoder, overwrite: outputOptions.overwrite,
                                 progress: { done, total in progress.update(done: done, total: total) })
@@ -37,19 +37,27 @@ struct Interpolate: ParsableCommand {
 }
 
 /// A progress line on a terminal: frames done / total, fps, ETA; redrawn at most ten times a second.
+/// Progress on standard error: one line redrawn ten times a second on a terminal; into a log or a pipe, where
+/// redrawing would pile up control characters, a plain line every `plainInterval` seconds instead.
 final class ProgressLine: @unchecked Sendable {
-    let enabled: Bool
+    let enabled: Bool, terminal: Bool
     private let start = Date()
     private var lastDraw = Date.distantPast
     private let lock = NSLock()
+    static let plainInterval: TimeInterval = {
+        ProcessInfo.processInfo.environment["TWEEN_PROGRESS_INTERVAL"].flatMap(TimeInterval.init) ?? 10
+    }()
 
-    init(enabled: Bool) { self.enabled = enabled }
+    init(enabled: Bool, terminal: Bool = true) {
+        self.enabled = enabled; self.terminal = terminal
+        if enabled && !terminal { lastDraw = start }   // the first plain line after one interval, not at frame 1
+    }
 
     func update(done: Int64, total: Int64?) {
         guard enabled else { return }
         lock.lock(); defer { lock.unlock() }
         let now = Date()
-        guard now.timeIntervalSince(lastDraw) >= 0.1 else { return }
+        guard now.timeIntervalSince(lastDraw) >= (terminal ? 0.1 : Self.plainInterval) else { return }
         lastDraw = now
         let elapsed = now.timeIntervalSince(start)
         let fps = elapsed > 0 ? Double(done) / elapsed : 0
@@ -62,11 +70,11 @@ final class ProgressLine: @unchecked Sendable {
             let eta = Int(Double(total - done) / fps)
             s += String(format: "  ETA %d:%02d", eta / 60, eta % 60)
         }
-        FileHandle.standardError.write("\r\u{1B}[K\(s)".data(using: .utf8)!)
+        FileHandle.standardError.write((terminal ? "\r\u{1B}[K\(s)" : "tween: \(s)\n").data(using: .utf8)!)
     }
 
     func clear() {
-        guard enabled else { return }
+        guard enabled, terminal else { return }
         FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!)
     }
 }

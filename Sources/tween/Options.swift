@@ -116,7 +116,7 @@ struct ModelOptions: ParsableArguments {
                                             valueName: "name"))
     var model: String?
 
-    @Option(name: .long, help: ArgumentHelp("Flow resolution for RIFE, Super SloMo and DVF: 1, 0.5 (4K), 0.25, or 2; the frame is still made at full resolution.",
+    @Option(name: .long, help: ArgumentHelp("Flow resolution for RIFE, Super SloMo and DVF: 0.25, 0.5 (4K), 1 or 2; the frame is still made at full resolution.",
                                             valueName: "s"))
     var scale: Float = 1
 

@@ -39,12 +39,25 @@ struct Tween: ParsableCommand {
             }
             if code == .validationFailure {
                 FileHandle.standardError.write((fullMessage(for: error) + "\n").data(using: .utf8)!)
+                printJSONError(fullMessage(for: error), status: 2)
                 Foundation.exit(2)
             }
             if let exit = error as? ExitCode { Foundation.exit(exit.rawValue) }
             Console.error("\(error)")
+            printJSONError("\(error)", status: 1)
             Foundation.exit(1)
         }
+    }
+}
+
+/// With --json, a failure still prints one JSON object on standard output, {"error": …, "status": …}, so a script that
+/// parses the output gets the reason instead of nothing (the one-line message also goes to standard error as always).
+func printJSONError(_ message: String, status: Int) {
+    guard CommandLine.arguments.dropFirst().contains("--json") else { return }
+    let firstLine = message.split(separator: "\n").first.map(String.init) ?? message
+    let object: [String: Any] = ["error": firstLine, "status": status]
+    if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) {
+        FileHandle.standardOutput.write(data + Data("\n".utf8))
     }
 }
 

@@ -20,13 +20,15 @@ final class CLIResult {
     var stderrLines: [String] { stderr.split(separator: "\n").map(String.init) }
 }
 
-/// Runs `tween` with arguments, without a terminal (so no progress line), and collects its output.
+/// Runs `tween` with arguments, without a terminal, and collects its output. The plain progress lines a run prints
+/// without a terminal are held off for an hour unless a test sets `TWEEN_PROGRESS_INTERVAL`, so that stderr holds
+/// only what the test looks at however slow the debug build is.
 @discardableResult
 func tween(_ args: [String], cwd: String? = nil, environment: [String: String] = [:]) throws -> CLIResult {
     guard FileManager.default.isExecutableFile(atPath: tweenBinary) else {
         throw NSError(domain: "tween", code: 1, userInfo: [NSLocalizedDescriptionKey: "build tween first: \(tweenBinary) missing"])
     }
-    return try runTool(tweenBinary, args, cwd: cwd, environment: environment)
+    return try runTool(tweenBinary, args, cwd: cwd, environment: ["TWEEN_PROGRESS_INTERVAL": "3600"].merging(environment) { $1 })
 }
 
 func runTool(_ exe: String, _ args: [String], cwd: String? = nil, environment: [String: String] = [:]) throws -> CLIResult {

@@ -198,4 +198,31 @@ final class SafetyTests: XCTestCase {
         try expectFailure(["--model", "blend", fixture("clip30.mp4"), "-o", scratch + "/o.mp4", "--fps", "0.001"],
                           line: "tween: error: \(fixture("clip30.mp4")): no output frames at 1/1000 fps within the input's 30 frame(s); raise the rate")
     }
+
+    /// With --json a failure prints one JSON object with the error and the exit status on standard output.
+    func testJSONFailuresPrintAnErrorObject() throws {
+        let r = try tween(["--model", "blend", scratch + "/missing.mp4", "-o", scratch + "/o.mp4", "--json"])
+        XCTAssertEqual(r.status, 1)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(object["status"] as? Int, 1)
+        XCTAssertEqual(object["error"] as? String, r.stderrLines.first.map { String($0.dropFirst("tween: error: ".count)) })
+        let usage = try tween(["eval", fixture("triplets"), "--model", "blend", "--json", "--threads", "0"])
+        XCTAssertEqual(usage.status, 2)
+        let u = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(usage.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(u["status"] as? Int, 2)
+        XCTAssertTrue((u["error"] as? String ?? "").contains("--threads"), "\(u)")
+    }
+
+    /// Without a terminal, progress is a plain line every interval (no carriage returns or escape codes); --quiet
+    /// silences it.
+    func testProgressWithoutATerminalIsPlainLines() throws {
+        let r = try tween(["--model", "blend", fixture("clip30.mp4"), "-o", scratch + "/o.mp4"], environment: ["TWEEN_PROGRESS_INTERVAL": "0"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stderrLines.filter { $0.hasPrefix("tween: frame ") }
+        XCTAssertGreaterThan(lines.count, 5, r.stderr)
+        XCTAssertFalse(r.stderr.contains("\r") || r.stderr.contains("\u{1B}"))
+        XCTAssertTrue(lines.last!.contains("fps"), lines.last!)
+        let quiet = try tween(["--model", "blend", fixture("clip30.mp4"), "-o", scratch + "/q.mp4", "--quiet"], environment: ["TWEEN_PROGRESS_INTERVAL": "0"])
+        XCTAssertFalse(quiet.stderr.contains("tween: frame "), quiet.stderr)
+    }
 }

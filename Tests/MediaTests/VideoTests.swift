@@ -120,4 +120,11 @@ final class VideoTests: XCTestCase {
         writer.abort()
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch), [])
     }
+
+    /// Codec tags print their printable bytes as they are and others (a NUL from a damaged header) escaped.
+    func testFourCCIsPrintedPrintably() {
+        XCTAssertEqual(FourCC.printable(0x3436_3248), "H264")
+        XCTAssertEqual(FourCC.printable(0x0000_4241), "AB\\x00\\x00")
+        XCTAssertEqual(FourCC.printable(0x1B7F_2041), "A \\x7F\\x1B")
+    }
 }
