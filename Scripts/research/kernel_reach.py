@@ -12,8 +12,9 @@ bound on what more reach alone could buy. PSNR as in docs/BENCHMARKS.md: 8-bit R
 
 Needs `pip install opencv-python-headless numpy` and a built tween (benchmarks only; no test uses it). Reads the
 frames where they are; the copies `tween` needs as input live in a temporary folder that is removed.
-Usage: Scripts/research/kernel_reach.py DIR [--model sepconv] [--reach 12] [--tween .build/release/tween] [--weights-dir D]
+Usage: Scripts/research/kernel_reach.py DIR [--model sepconv] [--reach 12 [R ...]] [--tween .build/release/tween] [--weights-dir D]
   e.g. Scripts/research/kernel_reach.py ../shared/data/middlebury --model sepconv --reach 12
+With several reaches (AdaConv's 21 and 41 taps: --reach 10 20) the model runs once and each reach gets its columns.
 """
 import argparse
 import os
@@ -55,7 +56,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dir")
     parser.add_argument("--model", default="sepconv")
-    parser.add_argument("--reach", type=float, default=12, help="px; (K − 1) / 2 for K taps")
+    parser.add_argument("--reach", type=float, nargs="+", default=[12], help="px; (K − 1) / 2 for K taps")
     parser.add_argument("--tween", default=".build/release/tween")
     parser.add_argument("--weights-dir")
     args = parser.parse_args()
@@ -63,8 +64,10 @@ def main():
         sys.exit(f"{args.tween}: not found (build it with swift build -c release --product tween)")
 
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    print(f"| sequence | beyond ±{args.reach:g} px | share of squared error | {args.model} | bound |")
-    print("|---|---|---|---|---|")
+    reaches = args.reach
+    head = " | ".join(f"beyond ±{r:g} px | share of squared error | bound ±{r:g}" for r in reaches)
+    print(f"| sequence | {args.model} | {head} |")
+    print("|---|---|" + "---|---|---|" * len(reaches))
     totals = []
     with tempfile.TemporaryDirectory() as work:
         for name, (first, middle, last) in triplets(args.dir):
@@ -73,17 +76,21 @@ def main():
             g0, g1 = (cv2.cvtColor(f, cv2.COLOR_BGR2GRAY) for f in (f0, f1))
             half = np.maximum(np.linalg.norm(dis.calc(g0, g1, None), axis=2),
                               np.linalg.norm(dis.calc(g1, g0, None), axis=2)) / 2
-            far = half > args.reach
             frame = middle_frame(args.tween, args.model, args.weights_dir, first, last, work)
             error = ((frame.astype(np.float64) - truth) ** 2).mean(axis=2)
-            bounded = error.copy()
-            if far.any() and not far.all():
-                bounded[far] = error[~far].mean()
-            share = error[far].sum() / error.sum()
-            totals.append((psnr(error.mean()), psnr(bounded.mean())))
-            print(f"| {name} | {far.mean() * 100:.2f}% | {share * 100:.1f}% | {totals[-1][0]:.2f} | {totals[-1][1]:.2f} |")
-    model, bound = (float(np.mean(c)) for c in zip(*totals))
-    print(f"| mean | | | {model:.2f} | {bound:.2f} |")
+            row, scores = [], [psnr(error.mean())]
+            for reach in reaches:
+                far = half > reach
+                bounded = error.copy()
+                if far.any() and not far.all():
+                    bounded[far] = error[~far].mean()
+                share = error[far].sum() / error.sum()
+                scores.append(psnr(bounded.mean()))
+                row.append(f"{far.mean() * 100:.2f}% | {share * 100:.1f}% | {scores[-1]:.2f}")
+            totals.append(scores)
+            print(f"| {name} | {scores[0]:.2f} | " + " | ".join(row) + " |")
+    means = [float(np.mean(c)) for c in zip(*totals)]
+    print(f"| mean | {means[0]:.2f} | " + " | ".join(f" | | {m:.2f}" for m in means[1:]) + " |")
 
 
 if __name__ == "__main__":
