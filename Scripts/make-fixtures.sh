@@ -97,4 +97,8 @@ ff -f lavfi -i "testsrc2=size=64x48:rate=10" -frames:v 10 -pix_fmt rgb24 -start_
 mkdir -p "$F/rgbaseq"
 ff -f lavfi -i "testsrc2=size=64x48:rate=10,format=rgba,geq=r='r(X,Y)':g='g(X,Y)':b='b(X,Y)':a='X*4'" -frames:v 4 "$F/rgbaseq/f%02d.png"
 
+# Animation "on twos": 12 distinct drawings a second, each shown twice at 24 fps (lossless, so repeats are exact;
+# blurred and 4:4:4, so that a frame converted to RGB and back is the same frame within rounding).
+ff -f lavfi -i "testsrc2=size=96x64:rate=12" -t 2 -vf "gblur=sigma=2,fps=24" -c:v libx264 -qp 0 -pix_fmt yuv444p "${BITEXACT[@]}" "$F/doubled12.mp4"
+
 du -sh "$F"

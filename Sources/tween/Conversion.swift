@@ -19,6 +19,8 @@ struct ConversionSummary: Codable {
     var held: Int64
     var cuts: Int
     var decode_errors: Int
+    /// Input frames dropped by --dedup as repeats of the previous one.
+    var duplicates_dropped: Int
     var seconds: Double
     var fps: Double
     var notes: [String]
@@ -78,14 +80,25 @@ struct ConversionJob {
         let pipeline = InterpolationPipeline(interpolator: interpolator, config: config)
         let expected = info.duration.map { Retimer.outputCount(duration: $0, sampleRate: sampleRate) }
         var started0 = false
+        var duplicates = try processing.dedupThreshold().map { DuplicateDetector(threshold: $0) }
+        var heldBack: Frame?, dropped = 0
         let summary: PipelineSummary
         do {
             summary = try pipeline.run(
                 source: {
-                    let f = try videoReader?.nextFrame() ?? sequenceReader?.nextFrame()
-                    // Output frame 0 is stamped at the first input frame's time, so copied streams stay in sync.
-                    if !started0, let f { started0 = true; writer.startTime = f.time }
-                    return f
+                    while true {
+                        guard let f = try videoReader?.nextFrame() ?? sequenceReader?.nextFrame() else {
+                            // A repeat at the very end is kept (held), so the output lasts as long as the input.
+                            defer { heldBack = nil }
+                            if heldBack != nil { dropped -= 1 }
+                            return heldBack
+                        }
+                        // Output frame 0 is stamped at the first input frame's time, so copied streams stay in sync.
+                        if !started0 { started0 = true; writer.startTime = f.time }
+                        if duplicates?.isDuplicate(f.image) == true { heldBack = f; dropped += 1; continue }
+                        heldBack = nil
+                        return f
+                    }
                 },
                 sink: { frame in try writer.write(frame.image, native: frame.native, index: frame.index) },
                 progress: { s in progress?(s.framesOut, expected) })
@@ -103,7 +116,7 @@ struct ConversionJob {
             throw error
         }
         if let expected = info.estimatedFrameCount, videoReader != nil, expected >= 10,
-           Double(summary.framesIn) < 0.9 * Double(expected) {
+           Double(summary.framesIn + dropped) < 0.9 * Double(expected) {
             notes.append("input ends early: the container announces about \(expected) frames, \(summary.framesIn) decoded (truncated file?)")
         }
         if let r = videoReader, r.decodeErrors > 0 {
@@ -113,9 +126,9 @@ struct ConversionJob {
         return ConversionSummary(
             input: input, output: output, model: interpolator.info.name,
             input_fps: info.frameRate.description, output_fps: outputRate.description,
-            frames_in: summary.framesIn, frames_out: summary.framesOut, interpolated: summary.interpolated,
+            frames_in: summary.framesIn + dropped, frames_out: summary.framesOut, interpolated: summary.interpolated,
             passed_through: summary.passedThrough, held: summary.held, cuts: summary.cuts,
-            decode_errors: videoReader?.decodeErrors ?? 0, seconds: seconds,
+            decode_errors: videoReader?.decodeErrors ?? 0, duplicates_dropped: dropped, seconds: seconds,
             fps: seconds > 0 ? Double(summary.framesOut) / seconds : 0, notes: notes)
     }
 
@@ -150,7 +163,8 @@ extension ConversionSummary {
     var humanLine: String {
         let f = String(format: "%.1f", fps), s = String(format: "%.1f", seconds)
         return "\(output): \(frames_in) frames at \(input_fps) → \(frames_out) at \(output_fps) " +
-            "(\(interpolated) interpolated, \(passed_through) passed through, \(cuts) scene cut\(cuts == 1 ? "" : "s")) " +
+            "(\(interpolated) interpolated, \(passed_through) passed through, \(cuts) scene cut\(cuts == 1 ? "" : "s")" +
+            (duplicates_dropped > 0 ? ", \(duplicates_dropped) duplicate\(duplicates_dropped == 1 ? "" : "s") dropped" : "") + ") " +
             "in \(s) s, \(f) fps [\(model)]"
     }
 }

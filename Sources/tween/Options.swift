@@ -162,8 +162,27 @@ struct ProcessingOptions: ParsableArguments {
                                valueName: "threshold|off"))
     var sceneCut: String = "10"
 
+    @Flag(name: .long, help: ArgumentHelp("Drop input frames that repeat the previous one (animation on twos or threes, telecine) and interpolate across the real motion; the output's timing is unchanged."))
+    var dedup = false
+
+    @Option(name: .customLong("dedup-threshold"),
+            help: ArgumentHelp("With --dedup: the mean luma difference in percent at or below which a frame is a repeat (default 0.5).",
+                               valueName: "percent"))
+    var dedupThresholdValue: Double?
+
     func validate() throws {
         _ = try sceneCutThreshold()
+        _ = try dedupThreshold()
+    }
+
+    /// The duplicate threshold, nil without --dedup.
+    func dedupThreshold() throws -> Double? {
+        if let v = dedupThresholdValue {
+            guard dedup else { throw ValidationError("--dedup-threshold needs --dedup") }
+            guard v >= 0, v <= 10 else { throw ValidationError("--dedup-threshold takes a percentage between 0 and 10") }
+            return v
+        }
+        return dedup ? DuplicateDetector().threshold : nil
     }
 
     func sceneCutThreshold() throws -> Double? {

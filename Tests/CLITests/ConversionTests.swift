@@ -170,6 +170,54 @@ final class ConversionTests: XCTestCase {
     }
 }
 
+/// --dedup on a clip drawn on twos (every drawing shown twice at 24 fps): the repeats are dropped, so converting it
+/// to 48 fps gives the frames that converting the 12 drawings a second to 48 fps gives, with the same count.
+final class DedupTests: XCTestCase {
+    /// Every decoded frame's 8-bit luma.
+    func lumaFrames(_ path: String, width: Int = 96, height: Int = 64) throws -> [[UInt8]] {
+        let p = Process(), out = Pipe()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+        p.arguments = ["-v", "error", "-i", path, "-f", "rawvideo", "-pix_fmt", "gray", "-"]
+        p.standardOutput = out; p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = [UInt8](out.fileHandleForReading.readDataToEndOfFile())
+        p.waitUntilExit()
+        let n = width * height
+        return (0..<(data.count / n)).map { Array(data[($0 * n)..<(($0 + 1) * n)]) }
+    }
+
+    func testDedupInterpolatesAcrossFramesDrawnOnTwos() throws {
+        let scratch = makeScratchFolder("dedup")
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let doubled = fixture("doubled12.mp4"), drawings = scratch + "/drawings12.mkv"
+        // The 12 drawings a second on their own: every other frame, re-encoded losslessly (the same pixels).
+        let made = try runTool("/usr/bin/ffmpeg", ["-v", "error", "-i", doubled, "-vf", "select=not(mod(n\\,2)),setpts=N/12/TB",
+                                                   "-r", "12", "-c:v", "ffv1", drawings])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let input = try lumaFrames(doubled)
+        XCTAssertEqual(input.count, 48)
+        XCTAssertEqual((0..<24).filter { input[2 * $0] == input[2 * $0 + 1] }.count, 24, "each drawing is shown twice")
+
+        func convert(_ source: String, _ out: String, _ extra: [String]) throws -> [String: Any] {
+            let r = try tween(["--model", "blend", source, "-o", scratch + "/" + out, "--fps", "48", "--codec", "ffv1", "--json"] + extra)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        }
+        _ = try convert(drawings, "reference.mkv", [])
+        _ = try convert(doubled, "plain.mkv", [])
+        let summary = try convert(doubled, "dedup.mkv", ["--dedup"])
+        let reference = try lumaFrames(scratch + "/reference.mkv"), plain = try lumaFrames(scratch + "/plain.mkv")
+        let deduped = try lumaFrames(scratch + "/dedup.mkv")
+        XCTAssertEqual(deduped.count, 96); XCTAssertEqual(plain.count, 96)
+        // The same frames as from the drawings alone, up to the last drawing (after it both hold).
+        XCTAssertEqual((0..<89).filter { deduped[$0] != reference[$0] }, [], "frames differing from the drawings' conversion")
+        XCTAssertGreaterThan((0..<89).filter { plain[$0] != reference[$0] }.count, 40, "without --dedup the motion stalls")
+        XCTAssertEqual(summary["duplicates_dropped"] as? Int, 23, "24 repeats, the last one held")
+        XCTAssertEqual(summary["frames_in"] as? Int, 48)
+        XCTAssertEqual(try tween(["--model", "blend", doubled, "-o", scratch + "/x.mkv", "--dedup-threshold", "1"]).status, 2)
+    }
+}
+
 final class AlphaTests: XCTestCase {
     func testTransparencyIsKeptWhereTheCodecCanHoldIt() throws {
         let scratch = makeScratchFolder("alpha")
