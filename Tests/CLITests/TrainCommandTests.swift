@@ -26,7 +26,7 @@ final class TrainCommandTests: XCTestCase {
 
     /// Tiny architectures, so that a debug build trains them in seconds.
     static let tiny: [String: String] = ["superslomo": #"{"width": 4}"#, "sepconv": #"{"width": 4, "kernel": 7}"#, "dvf": #"{"width": 4}"#,
-                                           "adaconv": #"{"width": 2, "head_width": 8, "kernel": 5}"#]
+                                           "adaconv": #"{"width": 2, "head_width": 24, "kernel": 5}"#]
 
     /// Writes a recipe of tiny stages (64-px crops, batch 1, four cached crops, no teacher) and returns its path.
     func recipe(_ model: String, stages: [String], name: String = "recipe.json", architecture: String? = nil) throws -> String {

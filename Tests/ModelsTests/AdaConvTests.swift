@@ -64,28 +64,35 @@ final class AdaConvTests: XCTestCase {
         XCTAssertEqual(AdaConv.Configuration.paper.multiplyAddsPerPixel, 15_920_320 + 10_086)
     }
 
-    /// The decoder start: conv5's channels 0–3 holding α(d + r), the gate at its start value and the energies matching d
-    /// make each frame's half of the kernel a Gaussian centred on d with half the total weight, whatever conv5's other
-    /// channels hold. Tolerances: 2e-4 on the share (a sampled Gaussian's sum varies by about 1e-4 with d's fraction),
-    /// 1e-3 px on the centre (the Gaussians lie well inside the reach).
-    func testDisplacementDecoderCentresEachFramesKernelOnItsDisplacement() {
-        let (k, head, alpha): (Int, Int, Float) = (9, 12, 1 / 16)
+    /// The decoder start: conv5's ramps of each displacement component and the gate at its start value make each frame's
+    /// half of the kernel the sampled Gaussian exp(−β|p − d|²) around its displacement, whatever conv5's other channels
+    /// hold; the frames' shares are equal when their displacements have the same fractions, and within e^{β/4} of each
+    /// other otherwise. Tolerance 1e-5 on each normalised tap.
+    func testDisplacementDecoderMakesAGaussianAroundEachFramesDisplacement() {
+        let (k, alpha, beta): (Int, Float, Float) = (9, 1 / 16, 3)
+        let head = AdaConv.decoderChannels(kernelSize: k) + 3
         let net = AdaConv(.init(widths: [4, 4, 4, 4], headWidth: head, kernelSize: k), seed: 2)
-        net.initialiseKernelsAsDisplacementDecoder(alpha: alpha, beta: 1, residualScale: 0)
+        net.initialiseKernelsAsDisplacementDecoder(alpha: alpha, beta: beta, residualScale: 0)
         let r = Float(k / 2)
-        let d: [Float] = [1.5, -2, -1, 0.25]   // dx, dy of frame 0, then of frame 1
-        var features = [Float](repeating: 0.7, count: head)
-        for c in 0..<4 { features[c] = alpha * (d[c] + r) }
-        features[4] = 1
-        for f in 0..<2 { features[5 + f] = alpha / r * (2 * r * r - d[2 * f] * d[2 * f] - d[2 * f + 1] * d[2 * f + 1]) }
-        let kernels = net.conv6(Tensor(shape: [1, head, 1, 1], data: features)).softmaxChannels().data
-        for f in 0..<2 {
-            let half = Array(kernels[(f * k * k)..<((f + 1) * k * k)])
-            XCTAssertEqual(half.reduce(0, +), 0.5, accuracy: 2e-4, "frame \(f)'s share")
-            var (mx, my): (Float, Float) = (0, 0)
-            for i in 0..<k { for j in 0..<k { mx += half[i * k + j] * Float(j - k / 2); my += half[i * k + j] * Float(i - k / 2) } }
-            XCTAssertEqual(mx / 0.5, d[2 * f], accuracy: 1e-3, "frame \(f) x centre")
-            XCTAssertEqual(my / 0.5, d[2 * f + 1], accuracy: 1e-3, "frame \(f) y centre")
+        for d: [Float] in [[1.5, -2, -1.5, 2], [0.25, -2.6, 3.3, 0]] {   // dx, dy of frame 0, then of frame 1
+            var features = [Float](repeating: 0.7, count: head)
+            for c in 0..<4 { for j in 0..<k { features[c * k + j] = alpha * max(0, d[c] + r - Float(j)) } }
+            features[4 * k] = 1
+            let kernels = net.conv6(Tensor(shape: [1, head, 1, 1], data: features)).softmaxChannels().data
+            var shares: [Float] = []
+            for f in 0..<2 {
+                let half = Array(kernels[(f * k * k)..<((f + 1) * k * k)]), share = half.reduce(0, +)
+                shares.append(share)
+                var gaussian: [Float] = []
+                for i in 0..<k { for j in 0..<k {
+                    let (u, v) = (Float(j) - r - d[2 * f], Float(i) - r - d[2 * f + 1])
+                    gaussian.append(Foundation.exp(-beta * (u * u + v * v)))
+                } }
+                let total = gaussian.reduce(0, +)
+                for t in 0..<(k * k) { XCTAssertEqual(half[t] / share, gaussian[t] / total, accuracy: 1e-5, "d \(d), frame \(f), tap \(t)") }
+            }
+            if d == [1.5, -2, -1.5, 2] { XCTAssertEqual(shares[0], 0.5, accuracy: 1e-5) }
+            XCTAssertLessThan(max(shares[0], shares[1]) / min(shares[0], shares[1]), Foundation.exp(beta / 4) * 1.3)
         }
     }
 

@@ -8,17 +8,20 @@ public final class AdaConvStudent: TrainableModel {
     public let network: AdaConv
     /// The displacement decoder's α: one unit of a displacement channel of conv5 is 1/α pixels.
     public let displacementScale: Float
-    /// The decoder's sharpness β: the kernel it forms is exp(−β·|tap − d|²), normalised.
+    /// The decoder's sharpness β: the kernel it forms is exp(−β·|tap − d|²), normalised (β = 3: 0.83 of the weight on
+    /// the nearest tap at a whole displacement).
     public let sharpness: Float
 
     /// `width` W: conv1 … conv4 W, 2W, 4W, 8W (the paper's 32); `head_width`: conv5 (the paper's 2048); `kernel`: the
     /// side K of each frame's kernel (odd; the paper's 41); `displacement_scale` and `sharpness`: the decoder's α and β.
     public static let entry = TrainableModelEntry(name: "adaconv", architectureDefaults: [
-        "width": 16, "head_width": 64, "kernel": 21, "displacement_scale": 1.0 / 16, "sharpness": 1,
+        "width": 16, "head_width": 96, "kernel": 21, "displacement_scale": 1.0 / 16, "sharpness": 3,
     ]) { architecture, seed in
         let width = try architecture.count("width"), head = try architecture.count("head_width"), kernel = try architecture.count("kernel")
         guard kernel % 2 == 1, kernel >= 3 else { throw RecipeError("architecture key \"kernel\" must be odd and at least 3") }
-        guard head >= AdaConv.decoderChannels else { throw RecipeError("architecture key \"head_width\" must be at least \(AdaConv.decoderChannels) (the decoder's channels)") }
+        guard head >= AdaConv.decoderChannels(kernelSize: kernel) else {
+            throw RecipeError("architecture key \"head_width\" must be at least 4 · kernel + 1 = \(AdaConv.decoderChannels(kernelSize: kernel)) (the decoder's channels)")
+        }
         guard let alpha = architecture["displacement_scale"], alpha > 0 else { throw RecipeError("architecture key \"displacement_scale\" must be positive") }
         guard let beta = architecture["sharpness"], beta > 0 else { throw RecipeError("architecture key \"sharpness\" must be positive") }
         let config = AdaConv.Configuration(widths: [1, 2, 4, 8].map { $0 * width }, headWidth: head, kernelSize: kernel)
@@ -41,7 +44,7 @@ public final class AdaConvStudent: TrainableModel {
 
     /// `l1`: the paper's colour loss; `gradient`: its gradient loss (the kernels applied to the inputs' horizontal and
     /// vertical differences against the truth's). With a teacher: `displacement`, the decoder channels' displacements
-    /// and energies |d|² against the teacher's flows (pixels, clamped to the reach); `distil`, each frame's filtered share against that
+    /// against the teacher's flows (pixels, clamped to the reach); `distil`, each frame's filtered share against that
     /// frame warped by the teacher's flow and weighted by its mask.
     public var defaultLossWeights: [String: Float] {
         ["l1": 1, "gradient": 1, "displacement": 0.01, "distil": 0.5]
@@ -69,16 +72,7 @@ public final class AdaConvStudent: TrainableModel {
             let reach = Float(r)
             let target = Tensor(shape: teacher.shape, data: teacher.data.map { min(reach, max(-reach, $0)) })
             let displacement = AdaConv.displacements(fromFeatures: features, alpha: displacementScale, kernelSize: k)
-            // The energies |d|² against the clamped teacher's, divided by 2r so that their error is about pixels too.
-            let plane = target.count / (target.shape[0] * 4)
-            var squares = [Float](repeating: 0, count: target.shape[0] * 2 * plane)
-            for b in 0..<target.shape[0] { for f in 0..<2 { for p in 0..<plane {
-                let dx = target.data[(b * 4 + 2 * f) * plane + p], dy = target.data[(b * 4 + 2 * f + 1) * plane + p]
-                squares[(b * 2 + f) * plane + p] = dx * dx + dy * dy
-            } } }
-            let energy = AdaConv.energies(fromFeatures: features, alpha: displacementScale, kernelSize: k)
-            let energyTarget = Tensor(shape: [target.shape[0], 2, target.shape[2], target.shape[3]], data: squares)
-            parts.append(("displacement", (Loss.l1(displacement, target) + Loss.l1(energy, energyTarget) * (1 / (2 * reach))) * w["displacement"]!))
+            parts.append(("displacement", Loss.l1(displacement, target) * w["displacement"]!))
         }
         if let teacher, w["distil"]! > 0 {
             let mask = batch.teacherMask ?? Tensor(repeating: 0.5, shape: [a.shape[0], 1, a.shape[2], a.shape[3]])
@@ -103,8 +97,8 @@ public final class AdaConvStudent: TrainableModel {
         return network.interpolate(first, last)
     }
 
-    /// `displacement_decoder` makes conv5's first channels displacements and conv6 the decoder that turns them into
-    /// kernels (docs/MODELS.md).
+    /// `displacement_decoder` makes conv5's first channels ramps of the displacements and conv6 the decoder that turns
+    /// them into Gaussian kernels (docs/MODELS.md).
     public var namedStarts: [String: Set<String>] { ["displacement_decoder": ["residual_scale"]] }
 
     public func applyStart(_ name: String, settings: [String: Double]) throws -> String {
