@@ -8,9 +8,10 @@ import Foundation
 extension Elementwise {
     /// eˣ for eight lanes: n = round(x·log₂e), r = x − n·ln 2 (in two parts, so r is exact to float precision), eʳ by
     /// a degree-6 minimax polynomial on |r| ≤ ½ln 2, scaled by 2ⁿ through the exponent bits. Within 2 ulp of `exp`
-    /// for x in [−87, 88]; inputs are clamped to that range (softmax only feeds it x ≤ 0).
-    @inline(__always) static func exp8(_ x: Vec8) -> Vec8 {
-        let x = pointwiseMin(pointwiseMax(x, Vec8(repeating: -87.3)), Vec8(repeating: 88.3))
+    /// for x in [−87, 88]; 0 below −87.3 (where eˣ leaves the normal floats) and e^88.3 above (softmax only feeds it
+    /// x ≤ 0).
+    @inline(__always) static func exp8(_ input: Vec8) -> Vec8 {
+        let x = pointwiseMin(pointwiseMax(input, Vec8(repeating: -87.3)), Vec8(repeating: 88.3))
         // Adding 1.5·2²³ rounds x·log₂e to the nearest integer n (ties to even) and leaves n in the low mantissa bits.
         let shifted = x * 1.442_695_04 + 12_582_912
         let n = shifted - 12_582_912
@@ -24,7 +25,7 @@ extension Elementwise {
         p = Vec8(repeating: 0.500_000_01).addingProduct(p, r)
         let y = (r + 1).addingProduct(p, r * r)
         let bits = (unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
-        return y * unsafeBitCast(bits, to: Vec8.self)
+        return (y * unsafeBitCast(bits, to: Vec8.self)).replacing(with: 0, where: input .< -87.3)
     }
 
     /// `exp8` for one value (the lane the remainder pixels use, so they round exactly as the blocks do).

@@ -78,7 +78,8 @@ final class RecipeTests: XCTestCase {
         var sample = scenes.triplet(size: 32, t: 0.5, rng: &rng)
         sample.teacherFlow = [Float](repeating: 0.5, count: 4 * 32 * 32)
         sample.teacherMask = [Float](repeating: 0.5, count: 32 * 32)
-        let small: [String: [String: Double]] = ["superslomo": ["width": 2], "sepconv": ["width": 2, "kernel": 5], "dvf": ["width": 2]]
+        let small: [String: [String: Double]] = ["superslomo": ["width": 2], "sepconv": ["width": 2, "kernel": 5], "dvf": ["width": 2],
+                                                    "adaconv": ["width": 2, "head_width": 24, "kernel": 5]]
         XCTAssertEqual(Set(TrainableModels.names), Set(small.keys))
         for name in TrainableModels.names {
             let model = try TrainableModels.make(name, architecture: small[name]!, seed: 1)
