@@ -86,17 +86,22 @@ final class SafetyTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: input)), try Data(contentsOf: URL(fileURLWithPath: fixture("clip30.mp4"))))
     }
 
-    func testCtrlCRemovesThePartialOutput() throws {
-        let out = scratch + "/big.mkv"
+    /// Starts a long slow motion in a slow lossless codec (still running when signalled) and waits until its hidden
+    /// partial file appears in `folder`.
+    func startLongConversion(_ arguments: [String], watching folder: String, file: StaticString = #filePath, line: UInt = #line) throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: tweenBinary)
-        // A long slow motion in a slow lossless codec, so that it is still running when interrupted.
-        p.arguments = [fixture("sample.mp4"), "-o", out, "--slowmo", "64", "--codec", "ffv1"]
+        p.arguments = arguments + ["--slowmo", "64", "--codec", "ffv1"]
         p.standardError = FileHandle.nullDevice
         try p.run()
         let deadline = Date().addingTimeInterval(20)
-        while listing(scratch).isEmpty && Date() < deadline { usleep(20_000) }
-        XCTAssertEqual(listing(scratch).count, 1, "the hidden partial file exists while writing")
+        while listing(folder).isEmpty && Date() < deadline { usleep(20_000) }
+        XCTAssertEqual(listing(folder).count, 1, "the hidden partial file exists while writing", file: file, line: line)
+        return p
+    }
+
+    func testCtrlCRemovesThePartialOutput() throws {
+        let p = try startLongConversion([fixture("sample.mp4"), "-o", scratch + "/big.mkv"], watching: scratch)
         XCTAssertTrue(listing(scratch).first?.hasPrefix(".big.mkv.") ?? false)
         p.interrupt()
         p.waitUntilExit()
@@ -107,15 +112,7 @@ final class SafetyTests: XCTestCase {
     /// SIGTERM and SIGHUP (a closed terminal) remove the partial output as Ctrl-C does, with 143 and 129.
     func testTerminationAndHangUpRemoveThePartialOutput() throws {
         for (sig, code) in [(SIGTERM, Int32(143)), (SIGHUP, Int32(129))] {
-            let out = scratch + "/big.mkv"
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: tweenBinary)
-            p.arguments = [fixture("sample.mp4"), "-o", out, "--slowmo", "64", "--codec", "ffv1"]
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            let deadline = Date().addingTimeInterval(20)
-            while listing(scratch).isEmpty && Date() < deadline { usleep(20_000) }
-            XCTAssertEqual(listing(scratch).count, 1, "the hidden partial file exists while writing")
+            let p = try startLongConversion([fixture("sample.mp4"), "-o", scratch + "/big.mkv"], watching: scratch)
             kill(p.processIdentifier, sig)
             p.waitUntilExit()
             XCTAssertEqual(p.terminationStatus, code, "signal \(sig)")
@@ -173,14 +170,7 @@ final class SafetyTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: scratch + "/in", withIntermediateDirectories: false)
         try FileManager.default.copyItem(atPath: fixture("sample.mp4"), toPath: scratch + "/in/sample.mp4")
         let out = scratch + "/out"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tweenBinary)
-        p.arguments = ["batch", scratch + "/in", "-o", out, "--slowmo", "64", "--codec", "ffv1", "--ext", "mkv"]
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let deadline = Date().addingTimeInterval(20)
-        while listing(out).isEmpty && Date() < deadline { usleep(20_000) }
-        XCTAssertEqual(listing(out).count, 1, "the hidden partial file exists while writing")
+        let p = try startLongConversion(["batch", scratch + "/in", "-o", out, "--ext", "mkv"], watching: out)
         p.interrupt()
         p.waitUntilExit()
         XCTAssertEqual(p.terminationStatus, 130)
