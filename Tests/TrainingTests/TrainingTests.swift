@@ -251,6 +251,47 @@ final class TrainingPipelineTests: XCTestCase {
         assertExtraPartTrains(trainer, batch, name: "displacement", below: 0.5)
     }
 
+    /// The ramps loss compares every decoder ramp with max(0, s − j) of the teacher's flow: right after the decoder
+    /// start (all ramps of a component share their weights) it is zero, up to float rounding (1e-5 px), against the
+    /// displacements the network itself encodes, and against those shifted by one pixel it is the plain per-ramp sum
+    /// (within 1e-4 px); training on the uniform (1.5, −1) px teacher lowers it.
+    func testAdaConvRampsLossMeasuresEveryRampAndTrains() {
+        var rng = SeededRandom(seed: 9)
+        let scenes = SyntheticScenes(photos: Self.photos, maxMotion: 4)
+        var sample = scenes.triplet(size: 24, t: 0.5, rng: &rng)
+        let config = AdaConv.Configuration(widths: [2, 4, 8, 16], headWidth: 24, kernelSize: 5)
+        let student = AdaConvStudent(AdaConv(config, seed: 3), displacementScale: 1, sharpness: 3)
+        student.network.initialiseKernelsAsDisplacementDecoder(alpha: 1, beta: 3)
+        student.network.training = true  // batch statistics, as in `losses`
+        let batch = TrainingBatch([sample])
+        let own = AdaConv.displacements(fromFeatures: student.network.features(AdaConv.networkInput(batch.first, batch.last)),
+                                        alpha: 1, kernelSize: 5)
+        XCTAssertLessThan(own.data.map(abs).max()!, 0.9, "the start's displacements stay within a pixel of 0")
+        func rampsLoss(_ flow: [Float]) -> Float {
+            sample.teacherFlow = flow
+            let parts = student.losses(TrainingBatch([sample]), weights: ["gradient": 0, "distil": 0])
+            return parts.first { $0.0 == "ramps" }!.1.data[0]
+        }
+        XCTAssertLessThan(rampsLoss(own.data), 1e-5)
+        let shifted: Float = own.data.map { d -> Float in
+            let s = d + 2
+            return (0..<5).map { j in max(0, min(4, s + 1) - Float(j)) - max(0, s - Float(j)) }.reduce(0, +) / 5
+        }.reduce(0, +) / Float(own.count)
+        XCTAssertGreaterThan(shifted, 0.3)
+        XCTAssertEqual(rampsLoss(own.data.map { $0 + 1 }), shifted, accuracy: 1e-4)
+
+        sample.teacherFlow = (0..<4).flatMap { c in [Float](repeating: c % 2 == 0 ? 1.5 : -1, count: 24 * 24) }
+        let trainer = Trainer(model: AdaConvStudent(AdaConv(config, seed: 3), displacementScale: 1 / 4, sharpness: 3),
+                              schedule: .constant(2e-3))
+        (trainer.model as! AdaConvStudent).network.initialiseKernelsAsDisplacementDecoder(alpha: 1 / 4, beta: 3)
+        trainer.lossWeights = ["gradient": 0]
+        let first = trainer.step([sample])
+        var last = first
+        for _ in 0..<30 { last = trainer.step([sample]) }
+        XCTAssertEqual(first.parts.map(\.0), ["l1", "ramps", "distil"])
+        XCTAssertLessThan(last.parts[1].1, first.parts[1].1 * 0.5, "ramps loss \(first.parts[1].1) → \(last.parts[1].1)")
+    }
+
     /// The gain error is (Σv₁·Σh₁ + Σv₂·Σh₂ − 1)² averaged over pixels: kernels that are centred deltas of √½ (a
     /// blend) score 0, and kernels whose taps sum to 0.8 and 0.6 score (0.8·0.8 + 0.6·0.6 − 1)² = 0 too, while sums of
     /// 0.8 everywhere score (1.28 − 1)² (float tolerance 1e-6).

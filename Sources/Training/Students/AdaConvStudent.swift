@@ -43,11 +43,16 @@ public final class AdaConvStudent: TrainableModel {
     }
 
     /// `l1`: the paper's colour loss; `gradient`: its gradient loss (the kernels applied to the inputs' horizontal and
-    /// vertical differences against the truth's). With a teacher: `displacement`, the decoder channels' displacements
-    /// against the teacher's flows (pixels, clamped to the reach); `distil`, each frame's filtered share against that
-    /// frame warped by the teacher's flow and weighted by its mask.
+    /// vertical differences against the truth's). With a teacher: `ramps`, every ramp channel of the decoder against
+    /// the ramp of the teacher's flow (pixels, the flow clamped to the reach; mean over the 4K ramps); `displacement`,
+    /// ramp 0 alone (the displacement itself); `distil`, each frame's filtered share against that frame warped by the
+    /// teacher's flow and weighted by its mask.
+    ///
+    /// Why `ramps`: each ramp channel has its own conv5 weights, and the kernels read all of them. Supervising ramp 0
+    /// alone let the others drift apart under the colour losses (runs/adaconv: at step 250 the ramps beyond 0 were 2 px
+    /// off the ramps of ramp 0's own displacement), so the kernels no longer sat where the displacement said.
     public var defaultLossWeights: [String: Float] {
-        ["l1": 1, "gradient": 1, "displacement": 0.01, "distil": 0.5]
+        ["l1": 1, "gradient": 1, "ramps": 1, "displacement": 0, "distil": 0.5]
     }
 
     public func losses(_ batch: TrainingBatch, weights: [String: Float]) -> [(String, Tensor)] {
@@ -74,6 +79,10 @@ public final class AdaConvStudent: TrainableModel {
             let displacement = AdaConv.displacements(fromFeatures: features, alpha: displacementScale, kernelSize: k)
             parts.append(("displacement", Loss.l1(displacement, target) * w["displacement"]!))
         }
+        if let teacher, w["ramps"]! > 0 {
+            parts.append(("ramps", Loss.l1(features.slice(axis: 1, 0..<(4 * k)) * (1 / displacementScale),
+                                           Self.rampTargets(flow: teacher, kernelSize: k)) * w["ramps"]!))
+        }
         if let teacher, w["distil"]! > 0 {
             let mask = batch.teacherMask ?? Tensor(repeating: 0.5, shape: [a.shape[0], 1, a.shape[2], a.shape[3]])
             let w0 = a.warped(by: teacher.slice(axis: 1, 0..<2), padding: .border) * mask
@@ -81,6 +90,23 @@ public final class AdaConvStudent: TrainableModel {
             parts.append(("distil", (Loss.l1(p1, w0) + Loss.l1(p2, w1)) * w["distil"]!))
         }
         return parts
+    }
+
+    /// The decoder's ramps of a flow [N, 4, H, W] in pixels: [N, 4K, H, W], channel c·K + j = max(0, s − j) for
+    /// s = clamp(flow_c, −r, r) + r, r = ⌊K/2⌋ (`initialiseKernelsAsDisplacementDecoder`'s channels over α).
+    static func rampTargets(flow: Tensor, kernelSize k: Int) -> Tensor {
+        let (n, plane) = (flow.shape[0], flow.shape[2] * flow.shape[3]), r = Float(k / 2)
+        var out = [Float](repeating: 0, count: n * 4 * k * plane)
+        flow.data.withUnsafeBufferPointer { src in
+            for b in 0..<n { for c in 0..<4 {
+                let from = (b * 4 + c) * plane
+                for j in 0..<k {
+                    let to = ((b * 4 + c) * k + j) * plane
+                    for i in 0..<plane { out[to + i] = max(0, min(r, max(-r, src[from + i])) + r - Float(j)) }
+                }
+            } }
+        }
+        return Tensor(shape: [n, 4 * k, flow.shape[2], flow.shape[3]], data: out)
     }
 
     /// An image [N, 3, H, W] with its forward differences along x and then y appended ([N, 9, H, W]; the last column's
