@@ -9,6 +9,7 @@ public enum ImageSequencePath {
 
     /// An output path that means "a PNG sequence": a pattern, an existing folder, or a path ending in `/`.
     public static func isSequenceOutput(_ path: String) -> Bool {
+        if StandardStream.isStandard(path) { return false }
         if isPattern(path) { return true }
         if path.hasSuffix("/") { return true }
         var isDir: ObjCBool = false

@@ -54,16 +54,25 @@ public final class VideoReader {
     private var grid: TimestampGrid?
     private let path: String
 
+    /// `path` "-" reads standard input (a stream FFmpeg can read without seeking: y4m, mkv, nut, mpegts, …).
     public init(path: String, stream requested: Int? = nil) throws {
+        let fromStandardInput = StandardStream.isStandard(path)
+        let url = fromStandardInput ? "pipe:0" : path
+        let path = fromStandardInput ? "standard input" : path
         self.path = path
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw MediaError(path, "no such file") }
-        guard !isDir.boolValue else { throw MediaError(path, "is a folder, not a video file") }
-        guard FileManager.default.isReadableFile(atPath: path) else { throw MediaError(path, "permission denied") }
+        if !fromStandardInput {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw MediaError(path, "no such file") }
+            guard !isDir.boolValue else { throw MediaError(path, "is a folder, not a video file") }
+            guard FileManager.default.isReadableFile(atPath: path) else { throw MediaError(path, "permission denied") }
+        }
         FFmpegLog.quiet()
         var ctx: UnsafeMutablePointer<AVFormatContext>?
-        var rc = avformat_open_input(&ctx, path, nil, nil)
+        var rc = avformat_open_input(&ctx, url, nil, nil)
         guard rc >= 0, let ctx else {
+            if fromStandardInput {
+                throw MediaError(path, "not a stream FFmpeg can read (\(ffmpegMessage(rc))); pipe y4m, mkv, nut or mpegts (MP4 needs its index first)")
+            }
             if rc != tween_averror_invaliddata() { throw MediaError(path, "cannot open (\(ffmpegMessage(rc)))") }
             if let container = VideoReader.recognisedContainer(path) {
                 throw MediaError(path, "truncated or corrupt \(container) data (\(ffmpegMessage(rc)))")

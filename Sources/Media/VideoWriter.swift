@@ -4,35 +4,65 @@ import Frames
 
 /// How the video stream is encoded.
 public struct EncoderSettings: Sendable {
-    /// nil: the output container's default (`defaultCodec(forOutput:)`).
+    /// nil: the output container's default (`defaultCodec(forContainer:)`).
     public var codec: String?
     public var crf: Int?
     public var preset: String?
     public var pixelFormat: String?
-    public init(codec: String? = nil, crf: Int? = nil, preset: String? = nil, pixelFormat: String? = nil) {
-        self.codec = codec; self.crf = crf; self.preset = preset; self.pixelFormat = pixelFormat
+    /// The output container by FFmpeg name or alias (`containerAliases`); nil: from the output's extension. Needed
+    /// when the output is standard output.
+    public var container: String?
+    public init(codec: String? = nil, crf: Int? = nil, preset: String? = nil, pixelFormat: String? = nil, container: String? = nil) {
+        self.codec = codec; self.crf = crf; self.preset = preset; self.pixelFormat = pixelFormat; self.container = container
     }
 
-    /// The encoder used when none is named: VP9 for WebM (which holds only VP8, VP9 and AV1), x264 elsewhere.
-    public static func defaultCodec(forOutput path: String) -> String {
-        (path as NSString).pathExtension.lowercased() == "webm" ? "libvpx-vp9" : "libx264"
+    /// The encoder used when none is named: VP9 for WebM (which holds only VP8, VP9 and AV1), raw pictures for
+    /// YUV4MPEG2 (the only thing it holds), x264 elsewhere.
+    public static func defaultCodec(forContainer name: String) -> String {
+        switch name {
+        case "webm": return "libvpx-vp9"
+        case "yuv4mpegpipe": return "wrapped_avframe"
+        default: return "libx264"
+        }
     }
 
-    /// These settings with the codec filled in for `path`.
-    public func resolved(forOutput path: String) -> EncoderSettings {
+    /// Short names people use for FFmpeg's muxers.
+    public static let containerAliases = ["y4m": "yuv4mpegpipe", "yuv4mpeg": "yuv4mpegpipe", "mkv": "matroska",
+                                          "ts": "mpegts", "m2ts": "mpegts"]
+
+    /// The muxer for `path`: the named container, else the one FFmpeg guesses from the extension.
+    public func outputFormat(for path: String) throws -> UnsafePointer<AVOutputFormat> {
+        if let container {
+            let name = Self.containerAliases[container.lowercased()] ?? container.lowercased()
+            guard let f = av_guess_format(name, nil, nil) else {
+                throw MediaError(StandardStream.isStandard(path) ? "standard output" : path, "unknown output format '\(container)'; use y4m, mkv, mp4, mov, webm, nut or mpegts")
+            }
+            return f
+        }
+        guard !StandardStream.isStandard(path) else {
+            throw MediaError("-o -", "standard output needs a container: add -f y4m (or mkv, nut, mpegts, mp4)")
+        }
+        guard let f = av_guess_format(nil, path, nil) else {
+            throw MediaError(path, "unknown output container; use .mp4, .mkv, .mov, .webm or .y4m, or end the path with / for a folder of PNGs")
+        }
+        return f
+    }
+
+    /// These settings with the codec filled in for the container.
+    public func resolved(forContainer name: String) -> EncoderSettings {
         var s = self
-        s.codec = codec ?? EncoderSettings.defaultCodec(forOutput: path)
+        s.codec = codec ?? EncoderSettings.defaultCodec(forContainer: name)
         return s
     }
 
     /// The encoders Tween offers, with their CRF and preset defaults (nil: the codec has no such control).
     public static let codecs: [(name: String, crf: Int?, preset: String?)] = [
         ("libx264", 18, "medium"), ("libx265", 20, "medium"), ("libsvtav1", 30, "8"), ("libvpx-vp9", 31, nil),
-        ("ffv1", nil, nil), ("prores_ks", nil, nil), ("png", nil, nil),
+        ("ffv1", nil, nil), ("prores_ks", nil, nil), ("png", nil, nil), ("wrapped_avframe", nil, nil),
     ]
     static let aliases = ["x264": "libx264", "h264": "libx264", "x265": "libx265", "hevc": "libx265",
                           "h265": "libx265", "av1": "libsvtav1", "svtav1": "libsvtav1", "vp9": "libvpx-vp9",
-                          "prores": "prores_ks"]
+                          "prores": "prores_ks", "raw": "wrapped_avframe", "rawvideo": "wrapped_avframe"]
 
     public static func canonical(_ name: String) -> String { aliases[name.lowercased()] ?? name.lowercased() }
 
@@ -55,8 +85,14 @@ public struct EncoderSettings: Sendable {
 /// Encodes frames into a container, copying the source's other streams, chapters and metadata.
 /// The file is written under a hidden temporary name and renamed when complete.
 public final class VideoWriter: FrameWriter {
+    /// The output file, or "-" for standard output (written as it goes, not renamed).
     public let path: String
     public private(set) var notes: [String] = []
+    let toStandardOutput: Bool
+    /// The output as messages name it.
+    var displayName: String { toStandardOutput ? "standard output" : path }
+    /// FFmpeg's name of the output container (mp4, matroska, yuv4mpegpipe, …).
+    let containerName: String
     public let pixelFormat: String
 
     private let partialPath: String
@@ -79,19 +115,22 @@ public final class VideoWriter: FrameWriter {
     public init(path: String, settings: EncoderSettings, width: Int, height: Int, rate: Rational,
                 colour: ColorTags, source: VideoReader?, copyStreams: Bool, sourcePixelFormat: String? = nil) throws {
         self.path = path
-        let settings = settings.resolved(forOutput: path)
+        toStandardOutput = StandardStream.isStandard(path)
+        let displayName = toStandardOutput ? "standard output" : path
+        let oformat = try settings.outputFormat(for: path)
+        containerName = String(cString: oformat.pointee.name)
+        let settings = settings.resolved(forContainer: containerName)
         try settings.validate()
-        try TemporaryOutputs.checkWritableFolder(for: path)
+        if !toStandardOutput { try TemporaryOutputs.checkWritableFolder(for: path) }
         FFmpegLog.quiet()
-        partialPath = TemporaryOutputs.partialName(for: path)
-        let url = URL(fileURLWithPath: path)
-        TemporaryOutputs.removeStalePartials(in: url.deletingLastPathComponent().path, name: url.lastPathComponent)
-        guard let oformat = av_guess_format(nil, path, nil) else {
-            throw MediaError(path, "unknown output container; use .mp4, .mkv, .mov or .webm, or end the path with / for a folder of PNGs")
+        partialPath = toStandardOutput ? "pipe:1" : TemporaryOutputs.partialName(for: path)
+        if !toStandardOutput {
+            let url = URL(fileURLWithPath: path)
+            TemporaryOutputs.removeStalePartials(in: url.deletingLastPathComponent().path, name: url.lastPathComponent)
         }
         var ctx: UnsafeMutablePointer<AVFormatContext>?
-        guard avformat_alloc_output_context2(&ctx, oformat, nil, path) >= 0, let ctx else {
-            throw MediaError(path, "cannot create the output container")
+        guard avformat_alloc_output_context2(&ctx, oformat, nil, toStandardOutput ? nil : path) >= 0, let ctx else {
+            throw MediaError(displayName, "cannot create the output container")
         }
         format = ctx
         packet = av_packet_alloc()
@@ -99,7 +138,7 @@ public final class VideoWriter: FrameWriter {
         // Encoder.
         let name = EncoderSettings.canonical(settings.codec!)
         guard let codec = avcodec_find_encoder_by_name(name) else {
-            throw MediaError(path, "encoder \(name) is not available in this FFmpeg")
+            throw MediaError(displayName, "encoder \(name) is not available in this FFmpeg")
         }
         let enc = avcodec_alloc_context3(codec)!
         encoder = enc
@@ -107,10 +146,12 @@ public final class VideoWriter: FrameWriter {
         let pix: AVPixelFormat
         if let requested = settings.pixelFormat {
             pix = av_get_pix_fmt(requested)
-            guard pix != AV_PIX_FMT_NONE else { throw MediaError(path, "unknown pixel format '\(requested)'") }
+            guard pix != AV_PIX_FMT_NONE else { throw MediaError(displayName, "unknown pixel format '\(requested)'") }
             if let list = tween_codec_pix_fmts(codec), !VideoWriter.contains(list, pix) {
-                throw MediaError(path, "\(name) cannot encode pixel format \(requested)")
+                throw MediaError(displayName, "\(name) cannot encode pixel format \(requested)")
             }
+        } else if containerName == "yuv4mpegpipe" {
+            pix = VideoWriter.y4mFormat(source: sourceFormat)
         } else {
             pix = VideoWriter.bestFormat(codec: codec, source: sourceFormat)
         }
@@ -119,7 +160,7 @@ public final class VideoWriter: FrameWriter {
             notes.append("the alpha channel is dropped: \(name) in \(pixelFormat) cannot store it (prores_ks, ffv1, png or libvpx-vp9 can)")
         }
         enc.pointee.width = Int32(width); enc.pointee.height = Int32(height)
-        guard rate.num <= Int64(Int32.max), rate.den <= Int64(Int32.max) else { throw MediaError(path, "frame rate \(rate) too precise") }
+        guard rate.num <= Int64(Int32.max), rate.den <= Int64(Int32.max) else { throw MediaError(displayName, "frame rate \(rate) too precise") }
         enc.pointee.time_base = AVRational(num: Int32(rate.den), den: Int32(rate.num))
         enc.pointee.framerate = AVRational(num: Int32(rate.num), den: Int32(rate.den))
         enc.pointee.pix_fmt = pix
@@ -145,7 +186,7 @@ public final class VideoWriter: FrameWriter {
         let opened = avcodec_open2(enc, codec, &options)
         av_dict_free(&options)
         guard opened >= 0 else {
-            throw MediaError(path, "cannot open the \(name) encoder (\(ffmpegMessage(opened)))")
+            throw MediaError(displayName, "cannot open the \(name) encoder (\(ffmpegMessage(opened)))")
         }
         converter = EncoderConverter(width: Int32(width), height: Int32(height), format: pix, colour: colour)
 
@@ -165,23 +206,30 @@ public final class VideoWriter: FrameWriter {
             }
         }
 
-        // Open the temporary file and write the header.
-        TemporaryOutputs.register(partialPath)
+        // Open the temporary file (or standard output) and write the header.
+        if !toStandardOutput { TemporaryOutputs.register(partialPath) }
         if (oformat.pointee.flags & AVFMT_NOFILE) == 0 {
             let rc = avio_open(&ctx.pointee.pb, partialPath, AVIO_FLAG_WRITE)
             guard rc >= 0 else {
                 abort()
+                if toStandardOutput { throw MediaError(displayName, "cannot write to standard output (\(ffmpegMessage(rc)))") }
                 let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
-                throw MediaError(path, "cannot create a file in \(dir) (\(ffmpegMessage(rc)))")
+                throw MediaError(displayName, "cannot create a file in \(dir) (\(ffmpegMessage(rc)))")
             }
         }
-        let rc = avformat_write_header(ctx, nil)
+        var muxerOptions: OpaquePointer?
+        // MP4 and MOV put their index at the end, which a pipe cannot seek back to: fragments instead.
+        if toStandardOutput && (containerName == "mp4" || containerName == "mov") {
+            av_dict_set(&muxerOptions, "movflags", "frag_keyframe+empty_moov+default_base_moof", 0)
+        }
+        let rc = avformat_write_header(ctx, &muxerOptions)
+        av_dict_free(&muxerOptions)
         guard rc >= 0 else {
             abort()
             // The muxer only says "invalid argument": name the encoder and the container that holds every codec.
             let container = String(cString: oformat.pointee.name)
             let hint = container.hasPrefix("matroska") ? "" : "; .mkv (Matroska) holds every codec"
-            throw MediaError(path, "the \(container) container cannot hold this stream combination with \(name) video (\(ffmpegMessage(rc)))\(hint)")
+            throw MediaError(displayName, "the \(container) container cannot hold this stream combination with \(name) video (\(ffmpegMessage(rc)))\(hint)")
         }
         headerWritten = true
         if let src = source, copyStreams, !copyMap.isEmpty {
@@ -198,6 +246,17 @@ public final class VideoWriter: FrameWriter {
         var p = list
         while p.pointee != AV_PIX_FMT_NONE { if p.pointee == f { return true }; p += 1 }
         return false
+    }
+
+    /// YUV4MPEG2 holds planar YUV and grey only: the source's format when it is one of those, else 4:4:4 at the
+    /// source's depth class (8 or 16 bits).
+    static func y4mFormat(source: AVPixelFormat) -> AVPixelFormat {
+        let held = ["yuv420p", "yuv422p", "yuv444p", "yuv411p", "yuvj420p", "yuvj422p", "yuvj444p", "gray",
+                    "yuv420p10le", "yuv422p10le", "yuv444p10le", "yuv420p12le", "yuv422p12le", "yuv444p12le",
+                    "yuv420p16le", "yuv422p16le", "yuv444p16le", "gray16le"]
+        if let name = av_get_pix_fmt_name(source).map({ String(cString: $0) }), held.contains(name) { return source }
+        let deep = av_pix_fmt_desc_get(source).map { $0.pointee.comp.0.depth > 8 } ?? false
+        return av_get_pix_fmt(deep ? "yuv444p16le" : "yuv444p")
     }
 
     /// The source's format when the encoder takes it, else the one FFmpeg rates least lossy.
@@ -230,7 +289,7 @@ public final class VideoWriter: FrameWriter {
     }
 
     private func addCopiedStreams(from src: VideoReader, container: UnsafePointer<AVOutputFormat>) {
-        let ext = URL(fileURLWithPath: path).pathExtension
+        let destination = toStandardOutput ? containerName : "." + URL(fileURLWithPath: path).pathExtension
         for i in 0..<Int(src.format.pointee.nb_streams) where i != src.info.streamIndex {
             let st = src.format.pointee.streams[i]!
             let par = st.pointee.codecpar!
@@ -247,7 +306,7 @@ public final class VideoWriter: FrameWriter {
                 continue
             }
             if avformat_query_codec(container, par.pointee.codec_id, FF_COMPLIANCE_NORMAL) != 1 {
-                notes.append("\(kind) stream #\(i) (\(codecName)) cannot be stored in .\(ext): left out (use .mkv to keep it)")
+                notes.append("\(kind) stream #\(i) (\(codecName)) cannot be stored in \(destination): left out (use .mkv to keep it)")
                 continue
             }
             guard let out = avformat_new_stream(format, nil) else { continue }
@@ -272,7 +331,7 @@ public final class VideoWriter: FrameWriter {
         av_packet_rescale_ts(copy, inTB, format.pointee.streams[Int(out)]!.pointee.time_base)
         copy.pointee.pos = -1
         let rc = av_interleaved_write_frame(format, copy)
-        if rc < 0 { throw MediaError(path, "cannot write a copied packet (\(ffmpegMessage(rc)))") }
+        if rc < 0 { throw MediaError(displayName, "cannot write a copied packet (\(ffmpegMessage(rc)))") }
     }
 
     public func write(_ image: Image, native: AnyObject?, index: Int64) throws {
@@ -289,7 +348,7 @@ public final class VideoWriter: FrameWriter {
         frame.pointee.pict_type = AV_PICTURE_TYPE_NONE
         frame.pointee.pkt_duration = 1
         let rc = avcodec_send_frame(encoder, frame)
-        guard rc >= 0 else { throw MediaError(path, "encoding failed (\(ffmpegMessage(rc)))") }
+        guard rc >= 0 else { throw MediaError(displayName, "encoding failed (\(ffmpegMessage(rc)))") }
         try drainEncoder()
     }
 
@@ -298,14 +357,14 @@ public final class VideoWriter: FrameWriter {
         while true {
             let rc = avcodec_receive_packet(encoder, packet)
             if rc == tween_averror_eagain() || rc == tween_averror_eof() { return }
-            guard rc >= 0 else { throw MediaError(path, "encoding failed (\(ffmpegMessage(rc)))") }
+            guard rc >= 0 else { throw MediaError(displayName, "encoding failed (\(ffmpegMessage(rc)))") }
             if packet.pointee.duration == 0 { packet.pointee.duration = 1 }
             av_packet_rescale_ts(packet, encoder.pointee.time_base, videoStream.pointee.time_base)
             packet.pointee.stream_index = videoStream.pointee.index
             muxLock.lock()
             let w = av_interleaved_write_frame(format, packet)
             muxLock.unlock()
-            guard w >= 0 else { throw MediaError(path, "cannot write video (\(ffmpegMessage(w)))") }
+            guard w >= 0 else { throw MediaError(displayName, "cannot write video (\(ffmpegMessage(w)))") }
         }
     }
 
@@ -320,13 +379,14 @@ public final class VideoWriter: FrameWriter {
         if (format.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 { avio_closep(&format.pointee.pb) }
         release()
         guard rc >= 0 else {
-            try? FileManager.default.removeItem(atPath: partialPath); TemporaryOutputs.unregister(partialPath)
-            throw MediaError(path, "cannot finish the container (\(ffmpegMessage(rc)))")
+            if !toStandardOutput { try? FileManager.default.removeItem(atPath: partialPath); TemporaryOutputs.unregister(partialPath) }
+            throw MediaError(displayName, "cannot finish the container (\(ffmpegMessage(rc)))")
         }
+        if toStandardOutput { return }
         if rename(partialPath, path) != 0 {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(atPath: partialPath); TemporaryOutputs.unregister(partialPath)
-            throw MediaError(path, "cannot move the finished output into place (\(reason))")
+            throw MediaError(displayName, "cannot move the finished output into place (\(reason))")
         }
         TemporaryOutputs.unregister(partialPath)
     }
@@ -339,6 +399,7 @@ public final class VideoWriter: FrameWriter {
         }
         muxLock.unlock()
         release()
+        guard !toStandardOutput else { return }
         try? FileManager.default.removeItem(atPath: partialPath)
         TemporaryOutputs.unregister(partialPath)
     }

@@ -34,6 +34,8 @@ struct ConversionJob {
     var inputOptions: InputOptions
     var processing: ProcessingOptions
     var encoder: EncoderOptions
+    /// The output container when not the extension's (`-f`).
+    var container: String? = nil
     var overwrite: Bool
     /// Called with (frames out, expected total) as frames are written.
     var progress: ((Int64, Int64?) -> Void)?
@@ -61,12 +63,15 @@ struct ConversionJob {
         let writer: FrameWriter
         let slowmo = retime.slowmo != nil
         if ImageSequencePath.isSequenceOutput(output) {
+            if let container { throw MediaError(output, "is a PNG folder or pattern; -f \(container) applies to a video output") }
             let turns = (4 - info.rotation / 90) % 4
             writer = try PNGSequenceWriter(path: output, bitDepth: info.bitDepth > 8 ? 16 : 8, overwrite: overwrite,
                                            clockwiseQuarterTurns: turns)
             if videoReader != nil { notes.append("a PNG sequence holds only the picture: other streams are not written") }
         } else {
-            writer = try VideoWriter(path: output, settings: encoder.settings, width: info.width, height: info.height,
+            var settings = encoder.settings
+            settings.container = container
+            writer = try VideoWriter(path: output, settings: settings, width: info.width, height: info.height,
                                      rate: outputRate, colour: info.colour, source: videoReader,
                                      copyStreams: !slowmo, sourcePixelFormat: info.pixelFormat)
             if slowmo, let r = videoReader, r.hasOtherStreams {
@@ -133,15 +138,17 @@ struct ConversionJob {
     }
 
     func isSequence(_ path: String) -> Bool {
+        if StandardStream.isStandard(path) { return false }
         if ImageSequencePath.isPattern(path) { return true }
         var isDir: ObjCBool = false
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
     }
 
-    /// Never write over an input; refuse an existing output unless asked.
+    /// Never write over an input; refuse an existing output unless asked. ("-" is standard input or output.)
     func checkPaths() throws {
         let fm = FileManager.default
-        if !isSequence(input) && !fm.fileExists(atPath: input) { throw MediaError(input, "no such file") }
+        if !StandardStream.isStandard(input) && !isSequence(input) && !fm.fileExists(atPath: input) { throw MediaError(input, "no such file") }
+        if StandardStream.isStandard(input) || StandardStream.isStandard(output) { return }
         let outURL = URL(fileURLWithPath: output).standardizedFileURL.resolvingSymlinksInPath()
         let inURL = URL(fileURLWithPath: input).standardizedFileURL.resolvingSymlinksInPath()
         if outURL.path == inURL.path || sameFile(input, output) {
@@ -162,15 +169,17 @@ struct ConversionJob {
 extension ConversionSummary {
     var humanLine: String {
         let f = String(format: "%.1f", fps), s = String(format: "%.1f", seconds)
-        return "\(output): \(frames_in) frames at \(input_fps) → \(frames_out) at \(output_fps) " +
+        return "\(StandardStream.isStandard(output) ? "standard output" : output): \(frames_in) frames at \(input_fps) → \(frames_out) at \(output_fps) " +
             "(\(interpolated) interpolated, \(passed_through) passed through, \(cuts) scene cut\(cuts == 1 ? "" : "s")" +
             (duplicates_dropped > 0 ? ", \(duplicates_dropped) duplicate\(duplicates_dropped == 1 ? "" : "s") dropped" : "") + ") " +
             "in \(s) s, \(f) fps [\(model)]"
     }
 }
 
-func printJSON<T: Encodable>(_ value: T) {
+/// `toStandardError`: when standard output carries the video.
+func printJSON<T: Encodable>(_ value: T, toStandardError: Bool = false) {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    if let data = try? encoder.encode(value), let s = String(data: data, encoding: .utf8) { print(s) }
+    guard let data = try? encoder.encode(value), let s = String(data: data, encoding: .utf8) else { return }
+    if toStandardError { Console.line(s) } else { print(s) }
 }

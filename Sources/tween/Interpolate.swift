@@ -8,11 +8,15 @@ struct Interpolate: ParsableCommand {
         commandName: "interpolate",
         abstract: "Convert one video or PNG sequence (the default command).")
 
-    @Argument(help: ArgumentHelp("Input video, PNG folder or pattern such as frames/%06d.png.", valueName: "input"))
+    @Argument(help: ArgumentHelp("Input video, PNG folder or pattern such as frames/%06d.png; - reads standard input (y4m, mkv, nut, mpegts).", valueName: "input"))
     var input: String
 
-    @Option(name: [.short, .long], help: ArgumentHelp("Output file (.mp4 .mkv .mov .webm), folder (existing, or a path ending in /) or PNG pattern.", valueName: "output"))
+    @Option(name: [.short, .long], help: ArgumentHelp("Output file (.mp4 .mkv .mov .webm .y4m), folder (existing, or a path ending in /) or PNG pattern; - writes standard output (with -f).", valueName: "output"))
     var output: String
+
+    @Option(name: [.customShort("f"), .long], help: ArgumentHelp("Output container: y4m, mkv, mp4, mov, webm, nut, mpegts or another FFmpeg muxer. Default: from the output's extension; needed with -o - (standard output).",
+                                                                 valueName: "format"))
+    var format: String?
 
     @OptionGroup var retime: RetimeOptions
     @OptionGroup var inputOptions: InputOptions
@@ -24,7 +28,7 @@ struct Interpolate: ParsableCommand {
         try processing.model.apply()
         let progress = ProgressLine(enabled: !outputOptions.quiet, terminal: Console.stderrIsTerminal)
         let job = ConversionJob(input: input, output: output, retime: retime, inputOptions: inputOptions,
-                                processing: processing, encoder: encoder, overwrite: outputOptions.overwrite,
+                                processing: processing, encoder: encoder, container: format, overwrite: outputOptions.overwrite,
                                 progress: { done, total in progress.update(done: done, total: total) })
         let summary = try job.run()
         progress.clear()
@@ -32,7 +36,7 @@ struct Interpolate: ParsableCommand {
             for note in summary.notes { Console.note(note) }
             Console.line(summary.humanLine)
         }
-        if outputOptions.json { printJSON(summary) }
+        if outputOptions.json { printJSON(summary, toStandardError: StandardStream.isStandard(output)) }
     }
 }
 

@@ -195,7 +195,7 @@ struct ProcessingOptions: ParsableArguments {
 }
 
 struct EncoderOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Video encoder: libx264 (default; libvpx-vp9 for .webm), libx265, libsvtav1, libvpx-vp9, ffv1, prores_ks, png.",
+    @Option(name: .long, help: ArgumentHelp("Video encoder: libx264 (default; libvpx-vp9 for .webm, raw for .y4m), libx265, libsvtav1, libvpx-vp9, ffv1, prores_ks, png.",
                                             valueName: "codec"))
     var codec: String?
 
@@ -223,6 +223,6 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: .long, help: "Print nothing but errors.")
     var quiet = false
 
-    @Flag(name: .long, help: "Print a JSON summary on standard output.")
+    @Flag(name: .long, help: "Print a JSON summary on standard output (on standard error when the video goes there, -o -).")
     var json = false
 }

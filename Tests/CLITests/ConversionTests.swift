@@ -235,3 +235,80 @@ final class AlphaTests: XCTestCase {
         XCTAssertTrue(mp4.stderr.contains("the alpha channel is dropped: libx264 in yuv444p cannot store it"), mp4.stderr)
     }
 }
+
+/// `tween - -o -`: YUV4MPEG2 in on standard input and out on standard output, with every message on standard error.
+final class PipeTests: XCTestCase {
+    /// Runs `tween` with `input` written to its standard input from another thread while its standard output is read.
+    func tweenPiped(_ args: [String], input: Data) throws -> (status: Int32, stdout: Data, stderr: String) {
+        let p = Process(), stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+        p.executableURL = URL(fileURLWithPath: tweenBinary)
+        p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.merging(["TWEEN_PROGRESS_INTERVAL": "3600"]) { $1 }
+        p.standardInput = stdin; p.standardOutput = stdout; p.standardError = stderr
+        try p.run()
+        final class Box: @unchecked Sendable { var data = Data() }
+        let errBox = Box()
+        let writer = Thread { stdin.fileHandleForWriting.write(input); try? stdin.fileHandleForWriting.close() }
+        let reader = Thread { errBox.data = stderr.fileHandleForReading.readDataToEndOfFile() }
+        writer.start(); reader.start()
+        let out = stdout.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        while !reader.isFinished || !writer.isFinished { usleep(1000) }
+        return (p.terminationStatus, out, String(decoding: errBox.data, as: UTF8.self))
+    }
+
+    /// The header line and the 4:2:0 pictures of a YUV4MPEG2 stream.
+    func y4mFrames(_ data: Data, width: Int, height: Int) -> (header: String, frames: [Data]) {
+        let bytes = [UInt8](data)
+        guard let end = bytes.firstIndex(of: 10) else { return ("", []) }
+        var frames: [Data] = [], at = end + 1
+        let size = width * height * 3 / 2
+        while at < bytes.count, let line = bytes[at...].firstIndex(of: 10), line - at < 80 {
+            frames.append(Data(bytes[(line + 1)..<min(bytes.count, line + 1 + size)]))
+            at = line + 1 + size
+        }
+        return (String(decoding: bytes[..<end], as: UTF8.self), frames)
+    }
+
+    /// A 30 fps clip piped in as y4m and doubled out as y4m: 60 frames at 60 fps, the even ones the input's pictures
+    /// byte for byte (passed through), the odd ones new; the JSON summary goes to standard error.
+    func testYUV4MPEG2RoundTripsThroughPipesOnBothSides() throws {
+        let raw = try y4m(fixture("clip30.mp4"))
+        let source = y4mFrames(raw, width: 160, height: 120)
+        XCTAssertEqual(source.frames.count, 30)
+
+        let r = try tweenPiped(["-", "--factor", "2", "-o", "-", "-f", "y4m", "--model", "blend", "--json"], input: raw)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let output = y4mFrames(r.stdout, width: 160, height: 120)
+        XCTAssertTrue(output.header.hasPrefix("YUV4MPEG2 W160 H120 F60:1"), output.header)
+        XCTAssertEqual(output.frames.count, 60)
+        for i in 0..<30 { XCTAssertEqual(output.frames[2 * i], source.frames[i], "frame \(2 * i) passes input frame \(i) through") }
+        XCTAssertNotEqual(output.frames[1], output.frames[0])
+        let json = r.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        let summary = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+        XCTAssertEqual(summary?["frames_out"] as? Int, 60)
+        XCTAssertEqual(summary?["output"] as? String, "-")
+    }
+
+    /// The clip as y4m bytes (ffmpeg writes them to a scratch file; the pipe is the thing under test).
+    func y4m(_ path: String) throws -> Data {
+        let scratch = makeScratchFolder("y4m")
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let made = try runTool("/usr/bin/ffmpeg", ["-v", "error", "-i", path, "-f", "yuv4mpegpipe", scratch + "/in.y4m"])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        return try Data(contentsOf: URL(fileURLWithPath: scratch + "/in.y4m"))
+    }
+
+    /// Standard output without a container, and standard input that FFmpeg cannot read, fail in one line each.
+    func testPipesWithoutAContainerOrWithGarbageFailInOneLine() throws {
+        let noFormat = try tween([fixture("clip30.mp4"), "-o", "-", "--model", "blend"])
+        XCTAssertEqual(noFormat.status, 1)
+        XCTAssertEqual(noFormat.stderrLines, ["tween: error: -o -: standard output needs a container: add -f y4m (or mkv, nut, mpegts, mp4)"])
+        XCTAssertEqual(noFormat.stdout, "")
+        let garbage = try tweenPiped(["-", "-o", "-", "-f", "y4m", "--model", "blend"], input: Data(repeating: 7, count: 4096))
+        XCTAssertEqual(garbage.status, 1)
+        XCTAssertEqual(garbage.stderr.split(separator: "\n").count, 1, garbage.stderr)
+        XCTAssertTrue(garbage.stderr.hasPrefix("tween: error: standard input: not a stream FFmpeg can read"), garbage.stderr)
+        XCTAssertTrue(garbage.stdout.isEmpty)
+    }
+}
