@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Tween builds and tests with, when any is missing: FFmpeg's libraries and headers
-# (libavformat, libavcodec, libswscale, libavutil), libpng, pkg-config, and the ffmpeg/ffprobe commands that the
-# fixture script and the CLI tests use. Swift itself (6.x) must already be on PATH.
+# (libavformat, libavcodec, libswscale, libavutil, libavfilter), libpng, pkg-config, and the ffmpeg/ffprobe commands
+# that the fixture script and the CLI tests use. Swift itself (6.x) must already be on PATH.
 set -euo pipefail
-packages=(pkg-config libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libpng-dev ffmpeg)
+packages=(pkg-config libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavfilter-dev libpng-dev ffmpeg)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -12,6 +12,11 @@
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 #include <libavutil/mathematics.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/samplefmt.h>
+#include <libavfilter/avfilter.h>
+#include <libavfilter/buffersrc.h>
+#include <libavfilter/buffersink.h>
 
 static inline int tween_averror_eagain(void) { return AVERROR(EAGAIN); }
 static inline int tween_averror_eof(void) { return AVERROR_EOF; }
@@ -61,5 +66,7 @@ static inline int tween_copy_display_matrix(const AVStream *in, AVStream *out) {
 
 /// The pixel formats an encoder declares, terminated by AV_PIX_FMT_NONE (NULL when it declares none).
 static inline const enum AVPixelFormat *tween_codec_pix_fmts(const AVCodec *c) { return c->pix_fmts; }
+static inline const enum AVSampleFormat *tween_codec_sample_fmts(const AVCodec *c) { return c->sample_fmts; }
+static inline const int *tween_codec_sample_rates(const AVCodec *c) { return c->supported_samplerates; }
 
 #endif

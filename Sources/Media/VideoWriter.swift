@@ -82,6 +82,16 @@ public struct EncoderSettings: Sendable {
     }
 }
 
+/// What becomes of the source's audio, subtitle and attachment streams.
+public enum OtherStreams: Sendable, Equatable {
+    /// Copied as they are (the picture keeps its timing).
+    case copy
+    /// Not written (slow motion's default: they would no longer match the picture).
+    case leaveOut
+    /// Slow motion by this factor: audio slowed with its pitch kept and re-encoded, subtitles retimed.
+    case stretch(Rational)
+}
+
 /// Encodes frames into a container, copying the source's other streams, chapters and metadata.
 /// The file is written under a hidden temporary name and renamed when complete.
 public final class VideoWriter: FrameWriter {
@@ -102,8 +112,19 @@ public final class VideoWriter: FrameWriter {
     private let converter: EncoderConverter
     private let packet: UnsafeMutablePointer<AVPacket>
     private let rate: Rational
-    public var startTime: Rational = .zero
-    private var copyMap: [Int: (out: Int32, inTB: AVRational)] = [:]
+    public var startTime: Rational = .zero { didSet { startTimeKnown = true } }
+    private var startTimeKnown = false
+    /// Output frame 0's time: `startTime` on the output's frame grid.
+    private var outputStart: Rational { Rational((startTime * rate).rounded) / rate }
+    /// Packets of stretched streams read before the first video frame fixed `startTime`, the slowed timeline's origin.
+    private var pending: [UnsafeMutablePointer<AVPacket>] = []
+    /// Copied streams by input index: output index, input time base, and the slow-motion factor of subtitles
+    /// retimed around `startTime`.
+    private var copyMap: [Int: (out: Int32, inTB: AVRational, retime: Rational?)] = [:]
+    /// Audio streams slowed for `--audio stretch`, by input index.
+    private var stretchers: [Int: AudioStretcher] = [:]
+    /// Input indices of the subtitle streams retimed for slow motion.
+    private var retimed: Set<Int> = []
     private let muxLock = NSLock()
     private var done = false
     private var headerWritten = false
@@ -111,9 +132,9 @@ public final class VideoWriter: FrameWriter {
     /// - Parameters:
     ///   - rate: output frames per second (the encoder's frame rate).
     ///   - source: the reader whose other streams, metadata and chapters are copied (nil: none).
-    ///   - copyStreams: copy audio and subtitle streams (off for slow motion).
+    ///   - otherStreams: what becomes of the source's audio and subtitle streams.
     public init(path: String, settings: EncoderSettings, width: Int, height: Int, rate: Rational,
-                colour: ColorTags, source: VideoReader?, copyStreams: Bool, sourcePixelFormat: String? = nil) throws {
+                colour: ColorTags, source: VideoReader?, otherStreams: OtherStreams, sourcePixelFormat: String? = nil) throws {
         self.path = path
         toStandardOutput = StandardStream.isStandard(path)
         let displayName = toStandardOutput ? "standard output" : path
@@ -200,9 +221,14 @@ public final class VideoWriter: FrameWriter {
             tween_copy_display_matrix(src.stream, videoStream)
             VideoWriter.copyMetadata(from: src.stream.pointee.metadata, to: &videoStream.pointee.metadata)
             VideoWriter.copyMetadata(from: src.format.pointee.metadata, to: &ctx.pointee.metadata)
-            if copyStreams {
+            switch otherStreams {
+            case .copy:
                 tween_copy_chapters(src.format, ctx)
-                addCopiedStreams(from: src, container: oformat)
+                try addCopiedStreams(from: src, container: oformat, stretch: nil)
+            case .stretch(let factor):
+                try addCopiedStreams(from: src, container: oformat, stretch: factor)
+            case .leaveOut:
+                break
             }
         }
 
@@ -232,7 +258,7 @@ public final class VideoWriter: FrameWriter {
             throw MediaError(displayName, "the \(container) container cannot hold this stream combination with \(name) video (\(ffmpegMessage(rc)))\(hint)")
         }
         headerWritten = true
-        if let src = source, copyStreams, !copyMap.isEmpty {
+        if let src = source, otherStreams != .leaveOut, !copyMap.isEmpty || !stretchers.isEmpty {
             src.packetSink = { [weak self] pkt in try self?.copy(pkt) }
         }
     }
@@ -240,6 +266,7 @@ public final class VideoWriter: FrameWriter {
     deinit {
         if !done { abort() }
         var p: UnsafeMutablePointer<AVPacket>? = packet; av_packet_free(&p)
+        for held in pending { var h: UnsafeMutablePointer<AVPacket>? = held; av_packet_free(&h) }
     }
 
     static func contains(_ list: UnsafePointer<AVPixelFormat>, _ f: AVPixelFormat) -> Bool {
@@ -288,7 +315,7 @@ public final class VideoWriter: FrameWriter {
         }
     }
 
-    private func addCopiedStreams(from src: VideoReader, container: UnsafePointer<AVOutputFormat>) {
+    private func addCopiedStreams(from src: VideoReader, container: UnsafePointer<AVOutputFormat>, stretch: Rational?) throws {
         let destination = toStandardOutput ? containerName : "." + URL(fileURLWithPath: path).pathExtension
         for i in 0..<Int(src.format.pointee.nb_streams) where i != src.info.streamIndex {
             let st = src.format.pointee.streams[i]!
@@ -305,6 +332,19 @@ public final class VideoWriter: FrameWriter {
                 notes.append("\(kind) stream #\(i) (\(codecName)) left out")
                 continue
             }
+            if let stretch, type == AVMEDIA_TYPE_AUDIO {
+                let stretcher = try AudioStretcher(input: st, factor: stretch, output: format!,
+                                                   containerName: containerName, name: displayName) { [unowned self] pkt in
+                    muxLock.lock(); defer { muxLock.unlock() }
+                    let rc = av_interleaved_write_frame(format, pkt)
+                    if rc < 0 { throw MediaError(displayName, "cannot write audio (\(ffmpegMessage(rc)))") }
+                }
+                VideoWriter.copyMetadata(from: st.pointee.metadata, to: &stretcher.outputStream.pointee.metadata)
+                stretchers[i] = stretcher
+                let encoded = String(cString: avcodec_get_name(stretcher.outputStream.pointee.codecpar.pointee.codec_id))
+                notes.append("audio stream #\(i) (\(codecName)) slowed \(stretch)× with its pitch kept (\(stretcher.method)), encoded as \(encoded)")
+                continue
+            }
             if avformat_query_codec(container, par.pointee.codec_id, FF_COMPLIANCE_NORMAL) != 1 {
                 notes.append("\(kind) stream #\(i) (\(codecName)) cannot be stored in \(destination): left out (use .mkv to keep it)")
                 continue
@@ -315,19 +355,53 @@ public final class VideoWriter: FrameWriter {
             out.pointee.time_base = st.pointee.time_base
             out.pointee.disposition = st.pointee.disposition
             VideoWriter.copyMetadata(from: st.pointee.metadata, to: &out.pointee.metadata)
-            copyMap[i] = (out.pointee.index, st.pointee.time_base)
+            copyMap[i] = (out.pointee.index, st.pointee.time_base, type == AVMEDIA_TYPE_SUBTITLE ? stretch : nil)
+            if stretch != nil && type == AVMEDIA_TYPE_SUBTITLE { retimed.insert(i) }
+            if stretch != nil && type == AVMEDIA_TYPE_SUBTITLE { notes.append("subtitle stream #\(i) (\(codecName)) retimed \(stretch!)× slower") }
         }
     }
 
     /// Copies one packet of another stream (called on the decoding thread).
     func copy(_ pkt: UnsafeMutablePointer<AVPacket>) throws {
-        guard let (out, inTB) = copyMap[Int(pkt.pointee.stream_index)] else { return }
+        let index = Int(pkt.pointee.stream_index)
+        if stretchers[index] != nil || retimed.contains(index) {
+            guard startTimeKnown else { pending.append(av_packet_clone(pkt)!); return }
+            try sendPending()
+        }
+        try copyNow(pkt)
+    }
+
+    /// The packets held back until `startTime` was known, in the order they were read.
+    private func sendPending() throws {
+        while !pending.isEmpty {
+            var first: UnsafeMutablePointer<AVPacket>? = pending.removeFirst()
+            defer { av_packet_free(&first) }
+            try copyNow(first!)
+        }
+    }
+
+    private func copyNow(_ pkt: UnsafeMutablePointer<AVPacket>) throws {
+        if let stretcher = stretchers[Int(pkt.pointee.stream_index)] {
+            guard !done else { return }
+            stretcher.origin = (startTime, outputStart)
+            try stretcher.send(pkt)
+            return
+        }
+        guard let (out, inTB, retime) = copyMap[Int(pkt.pointee.stream_index)] else { return }
         muxLock.lock(); defer { muxLock.unlock() }
         guard !done, let format else { return }
         let copy = av_packet_clone(pkt)!
         var owned: UnsafeMutablePointer<AVPacket>? = copy
         defer { av_packet_free(&owned) }
         copy.pointee.stream_index = out
+        if let factor = retime {
+            // Slow motion: t → (output frame 0's time) + (t − input frame 0's time) · factor; durations × factor.
+            let tb = Rational(Int64(inTB.num), Int64(inTB.den)), zero = startTime / tb, outZero = outputStart / tb
+            func stretched(_ v: Int64) -> Int64 { v == tween_nopts() ? v : (outZero + (Rational(v) - zero) * factor).rounded }
+            copy.pointee.pts = stretched(copy.pointee.pts)
+            copy.pointee.dts = stretched(copy.pointee.dts)
+            copy.pointee.duration = (Rational(copy.pointee.duration) * factor).rounded
+        }
         av_packet_rescale_ts(copy, inTB, format.pointee.streams[Int(out)]!.pointee.time_base)
         copy.pointee.pos = -1
         let rc = av_interleaved_write_frame(format, copy)
@@ -372,6 +446,8 @@ public final class VideoWriter: FrameWriter {
         guard let encoder, let format, !done else { return }
         avcodec_send_frame(encoder, nil)
         try drainEncoder()
+        try sendPending()
+        for index in stretchers.keys.sorted() { try stretchers[index]!.finish() }
         muxLock.lock()
         let rc = av_write_trailer(format)
         done = true

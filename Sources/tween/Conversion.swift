@@ -73,9 +73,9 @@ struct ConversionJob {
             settings.container = container
             writer = try VideoWriter(path: output, settings: settings, width: info.width, height: info.height,
                                      rate: outputRate, colour: info.colour, source: videoReader,
-                                     copyStreams: !slowmo, sourcePixelFormat: info.pixelFormat)
-            if slowmo, let r = videoReader, r.hasOtherStreams {
-                notes.append("slow motion: audio and subtitles are left out (they would no longer match the picture)")
+                                     otherStreams: retime.otherStreams, sourcePixelFormat: info.pixelFormat)
+            if slowmo, retime.audio == nil, let r = videoReader, r.hasOtherStreams {
+                notes.append("slow motion: audio and subtitles are left out (they would no longer match the picture; --audio stretch slows them too)")
             }
         }
         notes += writer.notes

@@ -46,11 +46,29 @@ struct RetimeOptions: ParsableArguments {
                                             valueName: "N"), transform: parseFactor)
     var slowmo: Rational?
 
+    @Option(name: .long, help: ArgumentHelp("Audio and subtitles: copy (default; in slow motion they are left out, as they would no longer match the picture), stretch (slow motion: audio slowed N× with its pitch kept, subtitles retimed) or drop.",
+                                            valueName: "mode"))
+    var audio: AudioMode?
+
+    enum AudioMode: String, ExpressibleByArgument, CaseIterable { case copy, stretch, drop }
+
+    /// What the output does with the input's audio and subtitle streams.
+    var otherStreams: OtherStreams {
+        switch audio {
+        case .drop: return .leaveOut
+        case .stretch: return slowmo.map { .stretch($0) } ?? .copy
+        case .copy, nil: return slowmo == nil ? .copy : .leaveOut
+        }
+    }
+
     func validate() throws {
         if [fps != nil, factor != nil, slowmo != nil].filter({ $0 }).count > 1 {
             throw ValidationError("choose one of --fps, --factor and --slowmo")
         }
         if let slowmo, slowmo < Rational(1) { throw ValidationError("--slowmo must be at least 1") }
+        if slowmo != nil && audio == .copy {
+            throw ValidationError("--audio copy with --slowmo would put the sound out of step with the picture; use --audio stretch or drop")
+        }
     }
 
     /// (rate at which the input timeline is sampled, rate stamped on the output).

@@ -312,3 +312,75 @@ final class PipeTests: XCTestCase {
         XCTAssertTrue(garbage.stdout.isEmpty)
     }
 }
+
+/// `--slowmo N --audio stretch`: the sound slowed N× with its pitch kept, ending with the picture; subtitles retimed.
+final class SlowMotionAudioTests: XCTestCase {
+    /// Each stream's first presentation time and end (the last packet's time plus its duration), in seconds.
+    func span(_ path: String, stream: String) throws -> (start: Double, end: Double) {
+        let r = try runTool("/usr/bin/ffprobe", ["-v", "error", "-select_streams", stream, "-show_entries",
+                                                  "packet=pts_time,duration_time", "-of", "csv=p=0", path])
+        let rows = r.stdout.split(separator: "\n").map { $0.split(separator: ",").compactMap { Double($0) } }.filter { $0.count == 2 }
+        return (rows.map { $0[0] }.min() ?? .nan, rows.map { $0[0] + $0[1] }.max() ?? .nan)
+    }
+
+    /// clip25_av.mkv (2 s of picture, 2.026 s of AAC, two subtitles) slowed 4×: the audio lasts 4 × 2.026 s (within
+    /// one AAC frame of priming, 25 ms) and ends within one video frame (40 ms) of the picture; each subtitle starts
+    /// 4× as far after the picture's start as before (within 2 ms: Matroska's millisecond ticks).
+    func testSlowMotionStretchesAudioToThePicturesLengthAndRetimesSubtitles() throws {
+        let scratch = makeScratchFolder("stretch")
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let input = fixture("clip25_av.mkv"), out = scratch + "/slow.mkv"
+        let r = try tween([input, "-o", out, "--slowmo", "4", "--audio", "stretch", "--model", "blend"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("audio stream #1 (aac) slowed 4× with its pitch kept"), r.stderr)
+        XCTAssertEqual(streams(try probe(out)).map { $0["codec_type"] as? String }, ["video", "audio", "subtitle"])
+        let (videoIn, audioIn) = (try span(input, stream: "v"), try span(input, stream: "a"))
+        let (video, audio) = (try span(out, stream: "v"), try span(out, stream: "a"))
+        XCTAssertEqual(video.end - video.start, 4 * (videoIn.end - videoIn.start), accuracy: 0.001)
+        XCTAssertEqual(audio.end - audio.start, 4 * (audioIn.end - audioIn.start), accuracy: 0.025)
+        XCTAssertEqual(audio.end, video.end, accuracy: 0.04)
+        let subtitles = { (path: String) throws -> [Double] in
+            try runTool("/usr/bin/ffprobe", ["-v", "error", "-select_streams", "s", "-show_entries", "packet=pts_time",
+                                             "-of", "csv=p=0", path]).stdout.split(separator: "\n").compactMap { Double($0) }
+        }
+        let (before, after) = (try subtitles(input), try subtitles(out))
+        XCTAssertEqual(after.count, 2)
+        for (b, a) in zip(before, after) { XCTAssertEqual(a - video.start, 4 * (b - videoIn.start), accuracy: 0.002) }
+    }
+
+    /// A 440 Hz tone slowed 2× is still 440 Hz (a plain slow-down would make it 220 Hz), counted by zero crossings over
+    /// the middle half of the decoded sound (within 2%), and lasts twice as long (within 30 ms).
+    func testStretchedSoundKeepsItsPitch() throws {
+        let scratch = makeScratchFolder("pitch")
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let tone = scratch + "/tone.mkv", out = scratch + "/slow.mkv", raw = scratch + "/slow.f32"
+        let made = try runTool("/usr/bin/ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=25:duration=1",
+                                                   "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=1",
+                                                   "-c:v", "ffv1", "-c:a", "flac", tone])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let r = try tween([tone, "-o", out, "--slowmo", "2", "--audio", "stretch", "--model", "blend"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("encoded as flac"), "lossless sound stays lossless in Matroska: \(r.stderr)")
+        let decoded = try runTool("/usr/bin/ffmpeg", ["-v", "error", "-i", out, "-map", "0:a", "-f", "f32le", "-ac", "1", raw])
+        XCTAssertEqual(decoded.status, 0, decoded.stderr)
+        let samples = try Data(contentsOf: URL(fileURLWithPath: raw)).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        XCTAssertEqual(Double(samples.count) / 48000, 2, accuracy: 0.03)
+        let middle = samples[(samples.count / 4)..<(3 * samples.count / 4)]
+        let crossings = zip(middle.dropLast(), middle.dropFirst()).filter { $0 < 0 && $1 >= 0 }.count
+        let hertz = Double(crossings) / (Double(middle.count) / 48000)
+        XCTAssertEqual(hertz, 440, accuracy: 440 * 0.02)
+    }
+
+    /// Without --audio, slow motion leaves the sound out and says how to keep it; --audio copy with --slowmo is refused.
+    func testSlowMotionDefaultLeavesSoundOutAndSaysSo() throws {
+        let scratch = makeScratchFolder("slowdefault")
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let r = try tween([fixture("clip25_av.mkv"), "-o", scratch + "/slow.mkv", "--slowmo", "2", "--model", "blend"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("--audio stretch slows them too"), r.stderr)
+        XCTAssertEqual(streams(try probe(scratch + "/slow.mkv")).map { $0["codec_type"] as? String }, ["video"])
+        let refused = try tween([fixture("clip25_av.mkv"), "-o", scratch + "/x.mkv", "--slowmo", "2", "--audio", "copy"])
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertTrue(refused.stderr.contains("--audio copy with --slowmo"), refused.stderr)
+    }
+}

@@ -35,7 +35,7 @@ func reencode(_ path: String, to out: String, codec: String, native: Bool) throw
     let reader2 = try VideoReader(path: path)
     let writer = try VideoWriter(path: out, settings: EncoderSettings(codec: codec), width: reader.info.width,
                                  height: reader.info.height, rate: reader.info.frameRate, colour: reader.info.colour,
-                                 source: reader2, copyStreams: true)
+                                 source: reader2, otherStreams: .copy)
     for (i, f) in frames.enumerated() { try writer.write(f.image, native: native ? f.native : nil, index: Int64(i)) }
     try writer.finish()
     return (frames, try readAll(try VideoReader(path: out)))

@@ -86,7 +86,7 @@ final class VideoTests: XCTestCase {
         let out = scratch + "/tags.mkv"
         let reader = try VideoReader(path: fixture("clip25_av.mkv"))
         let writer = try VideoWriter(path: out, settings: EncoderSettings(), width: 160, height: 120, rate: Rational(25),
-                                     colour: reader.info.colour, source: reader, copyStreams: true)
+                                     colour: reader.info.colour, source: reader, otherStreams: .copy)
         var i: Int64 = 0
         while let f = try reader.nextFrame() {
             try writer.write(f.image, native: f.native, index: i); i += 1
@@ -106,7 +106,7 @@ final class VideoTests: XCTestCase {
     func testACodecTheContainerCannotHoldIsRefusedWithAHint() throws {
         let out = scratch + "/lossless.mp4"
         XCTAssertThrowsError(try VideoWriter(path: out, settings: EncoderSettings(codec: "ffv1"), width: 64, height: 48, rate: Rational(25),
-                                             colour: .unspecified, source: nil, copyStreams: false)) {
+                                             colour: .unspecified, source: nil, otherStreams: .leaveOut)) {
             XCTAssertEqual("\($0)", "\(out): the mp4 container cannot hold this stream combination with ffv1 video (Invalid argument); .mkv (Matroska) holds every codec")
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch), [])
@@ -115,7 +115,7 @@ final class VideoTests: XCTestCase {
     func testAbortLeavesNothing() throws {
         let out = scratch + "/aborted.mp4"
         let writer = try VideoWriter(path: out, settings: EncoderSettings(), width: 64, height: 48, rate: Rational(25),
-                                     colour: .unspecified, source: nil, copyStreams: false)
+                                     colour: .unspecified, source: nil, otherStreams: .leaveOut)
         try writer.write(Image(width: 64, height: 48, fill: 0.5), native: nil, index: 0)
         writer.abort()
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch), [])
