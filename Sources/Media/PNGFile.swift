@@ -69,6 +69,23 @@ public enum PNGFile {
         if result != 0 { throw MediaError(path, "cannot write PNG: \(String(cString: message))") }
     }
 
+    /// Writes an 8-bit picture as an output: refused if `path` exists unless `overwrite`, written under a hidden
+    /// temporary name and renamed when complete.
+    public static func writeOutput(_ image: Image, to path: String, overwrite: Bool) throws {
+        if FileManager.default.fileExists(atPath: path) && !overwrite { throw MediaError(path, "output exists; use -y to overwrite") }
+        try TemporaryOutputs.checkWritableFolder(for: path)
+        let partial = TemporaryOutputs.partialName(for: path)
+        TemporaryOutputs.register(partial)
+        defer { TemporaryOutputs.unregister(partial) }
+        do {
+            try write(image, to: partial)
+            guard rename(partial, path) == 0 else { throw MediaError(path, "cannot move the finished output into place (\(String(cString: strerror(errno))))") }
+        } catch {
+            try? FileManager.default.removeItem(atPath: partial)
+            throw error
+        }
+    }
+
     @inline(__always) static func quantise(_ v: Float, _ peak: Float) -> UInt16 {
         UInt16((max(0, min(1, v)) * peak).rounded())
     }

@@ -130,7 +130,7 @@ struct WeightsOptions: ParsableArguments {
 /// The method and how it runs, the same for `interpolate`, `batch` and `eval`: --model, --scale, --ensemble,
 /// --weights-dir and --threads.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Interpolation method: \(ModelRegistry.names.joined(separator: ", ")) (see `tween models`). Default: \(ModelRegistry.defaultPreference.joined(separator: " once installed, else ")).",
+    @Option(name: .long, help: ArgumentHelp("Interpolation method: \(ModelRegistry.names.joined(separator: ", ")) (see `tween models`); eval and compare take a comma-separated list. Default: \(ModelRegistry.defaultPreference.joined(separator: " once installed, else ")).",
                                             valueName: "name"))
     var model: String?
 
@@ -149,9 +149,17 @@ struct ModelOptions: ParsableArguments {
         try threads.validate()
         guard SymmetryEnsemble.passes(count: ensemble) != nil else { throw ValidationError("--ensemble takes 1, 2, 4 or 8") }
         guard [0.25, 0.5, 1, 2].contains(scale) else { throw ValidationError("--scale takes 0.25, 0.5, 1 or 2") }
-        if let model, !ModelRegistry.names.contains(model.lowercased()) {
-            throw ValidationError("unknown model '\(model)'; available: \(ModelRegistry.names.joined(separator: ", "))")
+        for name in modelNames where !ModelRegistry.names.contains(name.lowercased()) {
+            throw ValidationError("unknown model '\(name)'; available: \(ModelRegistry.names.joined(separator: ", "))")
         }
+    }
+
+    /// `--model a,b,c` as a list (`eval` and `compare` take several; conversions one).
+    var modelNames: [String] { model.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? [] }
+
+    /// For the commands that run one method.
+    func requireOneModel() throws {
+        if modelNames.count > 1 { throw ValidationError("--model takes one method here; eval and compare take a comma-separated list") }
     }
 
     /// Sets the thread count and the weight folder; call before `resolvedModel` and `makeInterpolator`.
@@ -163,9 +171,9 @@ struct ModelOptions: ParsableArguments {
     /// `--model`, else the default among the installed methods.
     var resolvedModel: String { model ?? WeightStore.defaultModel }
 
-    /// The model with its ensemble and flow scale.
-    func makeInterpolator() throws -> FrameInterpolator {
-        let interpolator = try WeightStore.make(resolvedModel, ensemble: ensemble)
+    /// The model with its ensemble and flow scale (`name`: one of a list, else `--model` or the default).
+    func makeInterpolator(_ name: String? = nil) throws -> FrameInterpolator {
+        let interpolator = try WeightStore.make(name ?? resolvedModel, ensemble: ensemble)
         if let scalable = interpolator as? FlowScalable { scalable.scale = scale }
         return interpolator
     }
@@ -189,6 +197,7 @@ struct ProcessingOptions: ParsableArguments {
     var dedupThresholdValue: Double?
 
     func validate() throws {
+        try model.requireOneModel()
         _ = try sceneCutThreshold()
         _ = try dedupThreshold()
     }

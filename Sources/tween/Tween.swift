@@ -17,7 +17,7 @@ struct Tween: ParsableCommand {
         Exit codes: 0 success, 1 failure, 2 usage error.
         """,
         version: "0.1.0",
-        subcommands: [Interpolate.self, Batch.self, Eval.self, ModelsCommand.self, Train.self, Bench.self],
+        subcommands: [Interpolate.self, Batch.self, Eval.self, Compare.self, ModelsCommand.self, Train.self, Bench.self],
         defaultSubcommand: Interpolate.self
     )
 

@@ -155,7 +155,7 @@ final class CommandTests: XCTestCase {
 
     func testHelpTextMatchesTheSnapshot() throws {
         for (args, file) in [(["--help"], "help.txt"), (["interpolate", "--help"], "help-interpolate.txt"),
-                             (["batch", "--help"], "help-batch.txt"), (["eval", "--help"], "help-eval.txt"),
+                             (["batch", "--help"], "help-batch.txt"), (["eval", "--help"], "help-eval.txt"), (["compare", "--help"], "help-compare.txt"),
                              (["models", "--help"], "help-models.txt"), (["train", "--help"], "help-train.txt"),
                              (["bench", "--help"], "help-bench.txt")] {
             let r = try tween(args)
@@ -166,5 +166,39 @@ final class CommandTests: XCTestCase {
             }
             XCTAssertEqual(r.stdout, try String(contentsOfFile: path, encoding: .utf8), "\(file): run with TWEEN_UPDATE_SNAPSHOTS=1 to accept a change")
         }
+    }
+}
+
+/// Contact sheets: `eval --model a,b --sheet` and `compare`.
+final class ContactSheetCommandTests: XCTestCase {
+    func testEvalWritesASheetAndReportsEveryMethod() throws {
+        let scratch = makeScratchFolder("sheet")
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let sheet = scratch + "/sheet.png"
+        let r = try tween(["eval", fixture("triplets"), "--model", "blend,nearest", "--sheet", sheet, "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        let reports = json?["reports"] as? [[String: Any]]
+        XCTAssertEqual(reports?.map { $0["model"] as? String }, ["blend", "nearest"])
+        let info = streams(try probe(sheet))
+        XCTAssertEqual(info.first?["width"] as? Int, 3 * 64 + 4 * 2)   // truth + two methods, 64-pixel frames
+        let again = try tween(["eval", fixture("triplets"), "--model", "blend", "--sheet", sheet])
+        XCTAssertEqual(again.status, 1)
+        XCTAssertEqual(again.stderrLines, ["tween: error: \(sheet): output exists; use -y to overwrite"])
+    }
+
+    func testCompareDrawsOneGapOfAClip() throws {
+        let scratch = makeScratchFolder("compare")
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let sheet = scratch + "/gap.png"
+        let r = try tween(["compare", fixture("clip30.mp4"), "-o", sheet, "--at", "0:00.5", "--model", "blend,nearest"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stderrLines, ["\(sheet): the gap 0.500–0.533 s, blend, nearest"])
+        XCTAssertEqual(streams(try probe(sheet)).first?["width"] as? Int, 3 * 160 + 4 * 2)
+        let late = try tween(["compare", fixture("clip30.mp4"), "-o", scratch + "/late.png", "--at", "5", "--model", "blend"])
+        XCTAssertEqual(late.status, 1)
+        XCTAssertEqual(late.stderrLines.count, 1)
+        XCTAssertTrue(late.stderr.contains("no gap holds 5.000 s"), late.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch + "/late.png"))
     }
 }
