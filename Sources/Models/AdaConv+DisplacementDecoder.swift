@@ -58,6 +58,34 @@ extension AdaConv {
         }
     }
 
+    /// Keeps the decoder's ramps one function of the displacement while training (ramp j = ramp 0 shifted by α·j): the
+    /// ramps' weights and biases are one parameter per component, stored as the paper's separate channels. Call
+    /// `sumRampGradients` after the backward pass (the exact gradient of the shared parameter, in ramp 0) and
+    /// `copyRamps(alpha:)` after the update.
+    public func sumRampGradients() {
+        let k = configuration.kernelSize, plane = conv5.weight.count / conv5.weight.shape[0]
+        guard let gw = conv5.weight.grad, let bias = conv5.bias, let gb = bias.grad else { return }
+        for component in 0..<4 {
+            let first = component * k
+            for j in 1..<k {
+                for i in 0..<plane { gw.data[first * plane + i] += gw.data[(first + j) * plane + i] }
+                gb.data[first] += gb.data[first + j]
+            }
+        }
+    }
+
+    public func copyRamps(alpha: Float) {
+        let k = configuration.kernelSize, plane = conv5.weight.count / conv5.weight.shape[0]
+        guard let bias = conv5.bias else { return }
+        for component in 0..<4 {
+            let first = component * k
+            for j in 1..<k {
+                for i in 0..<plane { conv5.weight.data[(first + j) * plane + i] = conv5.weight.data[first * plane + i] }
+                bias.data[first + j] = bias.data[first] - alpha * Float(j)
+            }
+        }
+    }
+
     /// The ramp-0 channels of conv5 as displacements in pixels, [N, 4, H, W] (dx, dy for frame 0 then frame 1), for a
     /// network started with `initialiseKernelsAsDisplacementDecoder(alpha:)`.
     public static func displacements(fromFeatures features: Tensor, alpha: Float, kernelSize k: Int) -> Tensor {

@@ -56,6 +56,10 @@ public protocol TrainableModel: AnyObject {
     func inputParts(ofWeight key: String) -> Int
     /// `weights` made ready for float16 storage.
     func halfPrecisionWeights(_ weights: [String: Tensor]) -> [String: Tensor]
+    /// Parameters tied inside the paper's layers: `tieGradients` runs after the backward pass (each tied group's
+    /// gradients summed into its leader), `tieParameters` after the update (the group set from its leader).
+    func tieGradients()
+    func tieParameters()
 }
 
 public extension TrainableModel {
@@ -66,6 +70,8 @@ public extension TrainableModel {
     var otherTimeEvery: Int { 0 }
     func inputParts(ofWeight key: String) -> Int { 1 }
     func halfPrecisionWeights(_ weights: [String: Tensor]) -> [String: Tensor] { weights }
+    func tieGradients() {}
+    func tieParameters() {}
 }
 
 /// How a model joins training: its name (as in `tween --model`), the architecture keys a recipe may set with their

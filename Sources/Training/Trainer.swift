@@ -33,8 +33,10 @@ public final class Trainer {
         let parts = model.losses(TrainingBatch(samples), weights: lossWeights)
         let total = parts.dropFirst().reduce(parts[0].1) { $0 + $1.1 }
         total.backward()
+        model.tieGradients()
         let updating = ContinuousClock.now
         optimizer.update()
+        model.tieParameters()
         accumulateAverage()
         Tensor.profile?.charge("optimiser", backward: OpProfile.seconds(ContinuousClock.now - updating))
         return StepResult(loss: total.scalar, parts: parts.map { ($0.0, $0.1.scalar) })

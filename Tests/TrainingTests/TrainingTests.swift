@@ -292,6 +292,33 @@ final class TrainingPipelineTests: XCTestCase {
         XCTAssertLessThan(last.parts[1].1, first.parts[1].1 * 0.5, "ramps loss \(first.parts[1].1) → \(last.parts[1].1)")
     }
 
+    /// With tied ramps, training moves each component's ramps as one: after steps on the colour and displacement
+    /// losses every ramp's weights equal ramp 0's (exactly) and its bias is ramp 0's less α·j (within 1e-6); untied,
+    /// the same steps pull the ramps apart.
+    func testAdaConvTiedRampsStayOneFunctionOfTheDisplacement() {
+        var rng = SeededRandom(seed: 9)
+        let scenes = SyntheticScenes(photos: Self.photos, maxMotion: 4)
+        var sample = scenes.triplet(size: 24, t: 0.5, rng: &rng)
+        sample.teacherFlow = (0..<4).flatMap { c in [Float](repeating: c % 2 == 0 ? 1.5 : -1, count: 24 * 24) }
+        let config = AdaConv.Configuration(widths: [2, 4, 8, 16], headWidth: 24, kernelSize: 5)
+        func spread(tied: Bool) -> Float {
+            let student = AdaConvStudent(AdaConv(config, seed: 3), displacementScale: 1 / 4, sharpness: 3, tiedRamps: tied)
+            student.network.initialiseKernelsAsDisplacementDecoder(alpha: 1 / 4, beta: 3)
+            let trainer = Trainer(model: student, schedule: .constant(2e-3))
+            trainer.lossWeights = ["gradient": 0, "ramps": 0, "displacement": 0.1]
+            for _ in 0..<5 { _ = trainer.step([sample]) }
+            let conv5 = student.network.conv5, plane = conv5.weight.count / conv5.weight.shape[0]
+            var worst: Float = 0
+            for c in 0..<4 { for j in 1..<5 {
+                for i in 0..<plane { worst = max(worst, abs(conv5.weight.data[(c * 5 + j) * plane + i] - conv5.weight.data[c * 5 * plane + i])) }
+                worst = max(worst, abs(conv5.bias!.data[c * 5 + j] - (conv5.bias!.data[c * 5] - Float(j) / 4)))
+            } }
+            return worst
+        }
+        XCTAssertLessThan(spread(tied: true), 1e-6)
+        XCTAssertGreaterThan(spread(tied: false), 1e-3)
+    }
+
     /// The gain error is (Σv₁·Σh₁ + Σv₂·Σh₂ − 1)² averaged over pixels: kernels that are centred deltas of √½ (a
     /// blend) score 0, and kernels whose taps sum to 0.8 and 0.6 score (0.8·0.8 + 0.6·0.6 − 1)² = 0 too, while sums of
     /// 0.8 everywhere score (1.28 − 1)² (float tolerance 1e-6).

@@ -13,9 +13,10 @@ public final class AdaConvStudent: TrainableModel {
     public let sharpness: Float
 
     /// `width` W: conv1 … conv4 W, 2W, 4W, 8W (the paper's 32); `head_width`: conv5 (the paper's 2048); `kernel`: the
-    /// side K of each frame's kernel (odd; the paper's 41); `displacement_scale` and `sharpness`: the decoder's α and β.
+    /// side K of each frame's kernel (odd; the paper's 41); `displacement_scale` and `sharpness`: the decoder's α and β;
+    /// `tied_ramps` 1: the decoder's ramps train tied (`tiedRamps`).
     public static let entry = TrainableModelEntry(name: "adaconv", architectureDefaults: [
-        "width": 16, "head_width": 96, "kernel": 21, "displacement_scale": 1.0 / 16, "sharpness": 3,
+        "width": 16, "head_width": 96, "kernel": 21, "displacement_scale": 1.0 / 16, "sharpness": 3, "tied_ramps": 0,
     ]) { architecture, seed in
         let width = try architecture.count("width"), head = try architecture.count("head_width"), kernel = try architecture.count("kernel")
         guard kernel % 2 == 1, kernel >= 3 else { throw RecipeError("architecture key \"kernel\" must be odd and at least 3") }
@@ -25,12 +26,20 @@ public final class AdaConvStudent: TrainableModel {
         guard let alpha = architecture["displacement_scale"], alpha > 0 else { throw RecipeError("architecture key \"displacement_scale\" must be positive") }
         guard let beta = architecture["sharpness"], beta > 0 else { throw RecipeError("architecture key \"sharpness\" must be positive") }
         let config = AdaConv.Configuration(widths: [1, 2, 4, 8].map { $0 * width }, headWidth: head, kernelSize: kernel)
-        return AdaConvStudent(AdaConv(config, seed: seed), displacementScale: Float(alpha), sharpness: Float(beta))
+        return AdaConvStudent(AdaConv(config, seed: seed), displacementScale: Float(alpha), sharpness: Float(beta),
+                              tiedRamps: architecture["tied_ramps"] == 1)
     }
 
-    public init(_ network: AdaConv, displacementScale: Float = 1 / 16, sharpness: Float = 1) {
-        self.network = network; self.displacementScale = displacementScale; self.sharpness = sharpness
+    /// Whether the decoder's ramps train as one parameter per displacement component (`tied_ramps` 1): every
+    /// kernel stays the decoder's Gaussian around the displacement ramp 0 encodes, plus conv6's residual.
+    public let tiedRamps: Bool
+
+    public init(_ network: AdaConv, displacementScale: Float = 1 / 16, sharpness: Float = 1, tiedRamps: Bool = false) {
+        self.network = network; self.displacementScale = displacementScale; self.sharpness = sharpness; self.tiedRamps = tiedRamps
     }
+
+    public func tieGradients() { if tiedRamps { network.sumRampGradients() } }
+    public func tieParameters() { if tiedRamps { network.copyRamps(alpha: displacementScale) } }
 
     public var layer: Layer { network }
     public var paperOptimizer: Adam.Variant { .adamax }
@@ -39,7 +48,7 @@ public final class AdaConvStudent: TrainableModel {
         let c = network.configuration
         return ["architecture": "AdaConv", "widths": c.widths.map(String.init).joined(separator: ","),
                 "head_width": "\(c.headWidth)", "kernel_size": "\(c.kernelSize)",
-                "displacement_scale": "\(displacementScale)", "sharpness": "\(sharpness)"]
+                "displacement_scale": "\(displacementScale)", "sharpness": "\(sharpness)", "tied_ramps": tiedRamps ? "1" : "0"]
     }
 
     /// `l1`: the paper's colour loss; `gradient`: its gradient loss (the kernels applied to the inputs' horizontal and
