@@ -14,13 +14,20 @@ public struct PipelineConfig: Sendable {
     public var queueCapacity: Int
     /// For midpoint-only models: how many halvings at most to approach t (4 → sixteenths).
     public var maxHalvings: Int
+    /// Bytes of in-between frames one interpolator call may return: a gap's frames are asked for in groups that fit
+    /// (at least one), and each group goes on to the encoder before the next is made, so that slow motion by any
+    /// factor holds only a few frames (256 MB: ten 1080p frames, two 4K ones).
+    public var bytesPerCall: Int
 
     public init(sampleRate: Rational, sceneCutThreshold: Double? = 10, fallbackFrameDuration: Rational? = nil,
-                queueCapacity: Int = 2, maxHalvings: Int = 4) {
+                queueCapacity: Int = 2, maxHalvings: Int = 4, bytesPerCall: Int = 256 << 20) {
         self.sampleRate = sampleRate; self.sceneCutThreshold = sceneCutThreshold
         self.fallbackFrameDuration = fallbackFrameDuration; self.queueCapacity = queueCapacity
-        self.maxHalvings = maxHalvings
+        self.maxHalvings = maxHalvings; self.bytesPerCall = bytesPerCall
     }
+
+    /// In-between frames per interpolator call for frames of this shape.
+    public func framesPerCall(_ image: Image) -> Int { max(1, bytesPerCall / max(1, image.data.count * 4)) }
 }
 
 /// One output frame, in output order.
@@ -166,12 +173,16 @@ public final class InterpolationPipeline {
                     for j in (r + 1)...(r + info.contextAfter) { if let f = window[j] { after.append(f.image) } }
                 }
                 let frameWindow = FrameWindow(before: before, left: left.image, right: right.image, after: after)
-                let ts = group.map { Float($0.t.doubleValue) }
-                let images = try halving.map { try $0.interpolate(frameWindow, pair: slot.left, at: ts) }
-                    ?? interpolator.interpolate(frameWindow, at: ts)
-                for (s, image) in zip(group, images) {
-                    summary.interpolated += 1; summary.framesOut += 1
-                    try emit(OutputFrame(slot: s, image: image, native: nil, kind: .interpolated), summary)
+                let perCall = config.framesPerCall(left.image)
+                for start in stride(from: 0, to: group.count, by: perCall) {
+                    let part = group[start..<min(group.count, start + perCall)]
+                    let ts = part.map { Float($0.t.doubleValue) }
+                    let images = try halving.map { try $0.interpolate(frameWindow, pair: slot.left, at: ts) }
+                        ?? interpolator.interpolate(frameWindow, at: ts)
+                    for (s, image) in zip(part, images) {
+                        summary.interpolated += 1; summary.framesOut += 1
+                        try emit(OutputFrame(slot: s, image: image, native: nil, kind: .interpolated), summary)
+                    }
                 }
                 i += group.count
             }

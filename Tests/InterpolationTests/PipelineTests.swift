@@ -139,4 +139,30 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(model.calls, 6)
         XCTAssertEqual(out[1].image.data[0], 0.25); XCTAssertEqual(out[2].image.data[0], 0.5); XCTAssertEqual(out[3].image.data[0], 0.75)
     }
+
+    /// Records the largest number of frames asked for in one call.
+    final class CountingBlend: FrameInterpolator {
+        let info = ModelInfo(name: "counting", summary: "", arbitraryT: true)
+        var largest = 0, calls = 0
+        func interpolate(_ w: FrameWindow, at times: [Float]) throws -> [Image] {
+            largest = max(largest, times.count); calls += 1
+            return try BlendInterpolator().interpolate(w, at: times)
+        }
+    }
+
+    /// Slow motion 128× asks for a gap's 127 in-between frames in groups that fit `bytesPerCall` (here 10 frames of
+    /// 8 × 4 × 3 floats), and the frames are the same as in one call.
+    func testSlowMotionFramesAreMadeInGroupsThatFitTheBudget() throws {
+        let input = frames(3, rate: Rational(25))
+        let grouped = CountingBlend(), whole = CountingBlend()
+        let frameBytes = 8 * 4 * 3 * 4
+        let (a, _) = try run(input, model: grouped, config: PipelineConfig(sampleRate: Rational(25 * 128), sceneCutThreshold: nil,
+                                                                           bytesPerCall: 10 * frameBytes + 5))
+        let (b, _) = try run(input, model: whole, config: PipelineConfig(sampleRate: Rational(25 * 128), sceneCutThreshold: nil))
+        XCTAssertEqual(grouped.largest, 10)
+        XCTAssertEqual(grouped.calls, 2 * 13)   // 127 = 12 · 10 + 7 per gap
+        XCTAssertEqual(whole.largest, 127)
+        XCTAssertEqual(a.map(\.image), b.map(\.image))
+        XCTAssertEqual(a.count, 3 * 128)
+    }
 }
