@@ -36,7 +36,7 @@ final class SafetyTests: XCTestCase {
         try expectFailure([fixture("clip30.mp4"), "-o", scratch + "/no/such/dir/out.mp4"],
                           line: "tween: error: \(scratch)/no/such/dir/out.mp4: output folder \(scratch)/no/such/dir does not exist")
         try expectFailure([fixture("clip30.mp4"), "-o", scratch + "/out.xyz"],
-                          line: "tween: error: \(scratch)/out.xyz: unknown output container; use .mp4, .mkv, .mov or .webm, or end the path with / for a folder of PNGs")
+                          line: "tween: error: \(scratch)/out.xyz: unknown output container; use .mp4, .mkv, .mov, .webm or .y4m, or end the path with / for a folder of PNGs")
     }
 
     func testUnwritableOutputFolder() throws {
