@@ -47,8 +47,7 @@ struct Compare: ParsableCommand {
     func run() throws {
         if FileManager.default.fileExists(atPath: output) && !overwrite { throw MediaError(output, "output exists; use -y to overwrite") }
         try modelOptions.apply()
-        let names = modelOptions.modelNames.isEmpty ? [modelOptions.resolvedModel] : modelOptions.modelNames
-        let interpolators = try names.map { try modelOptions.makeInterpolator($0) }
+        let interpolators = try modelOptions.resolvedModels.map { try modelOptions.makeInterpolator($0) }
 
         // The gap: the last frame at or before --at and the one after it, with a frame of context either side.
         let reader = try VideoReader(path: input)

@@ -41,8 +41,7 @@ struct Eval: ParsableCommand {
     func run() throws {
         let triplets = try TripletFinder.find(in: dataset)
         try modelOptions.apply()
-        let names = modelOptions.modelNames.isEmpty ? [modelOptions.resolvedModel] : modelOptions.modelNames
-        let interpolators = try names.map { try modelOptions.makeInterpolator($0) }
+        let interpolators = try modelOptions.resolvedModels.map { try modelOptions.makeInterpolator($0) }
         let ensemble = modelOptions.ensemble
         var items = [[Item]](repeating: [], count: interpolators.count)
         var seconds = [Double](repeating: 0, count: interpolators.count)

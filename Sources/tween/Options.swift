@@ -157,6 +157,9 @@ struct ModelOptions: ParsableArguments {
     /// `--model a,b,c` as a list (`eval` and `compare` take several; conversions one).
     var modelNames: [String] { model.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? [] }
 
+    /// `--model`'s list, else the default method alone.
+    var resolvedModels: [String] { modelNames.isEmpty ? [resolvedModel] : modelNames }
+
     /// For the commands that run one method.
     func requireOneModel() throws {
         if modelNames.count > 1 { throw ValidationError("--model takes one method here; eval and compare take a comma-separated list") }

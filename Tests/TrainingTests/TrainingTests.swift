@@ -269,7 +269,7 @@ final class TrainingPipelineTests: XCTestCase {
         XCTAssertLessThan(own.data.map(abs).max()!, 0.9, "the start's displacements stay within a pixel of 0")
         func rampsLoss(_ flow: [Float]) -> Float {
             sample.teacherFlow = flow
-            let parts = student.losses(TrainingBatch([sample]), weights: ["gradient": 0, "distil": 0])
+            let parts = student.losses(TrainingBatch([sample]), weights: ["gradient": 0, "distil": 0, "ramps": 1, "displacement": 0])
             return parts.first { $0.0 == "ramps" }!.1.data[0]
         }
         XCTAssertLessThan(rampsLoss(own.data), 1e-5)
@@ -284,7 +284,7 @@ final class TrainingPipelineTests: XCTestCase {
         let trainer = Trainer(model: AdaConvStudent(AdaConv(config, seed: 3), displacementScale: 1 / 4, sharpness: 3),
                               schedule: .constant(2e-3))
         (trainer.model as! AdaConvStudent).network.initialiseKernelsAsDisplacementDecoder(alpha: 1 / 4, beta: 3)
-        trainer.lossWeights = ["gradient": 0]
+        trainer.lossWeights = ["gradient": 0, "ramps": 1, "displacement": 0]
         let first = trainer.step([sample])
         var last = first
         for _ in 0..<30 { last = trainer.step([sample]) }

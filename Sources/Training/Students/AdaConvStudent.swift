@@ -16,7 +16,7 @@ public final class AdaConvStudent: TrainableModel {
     /// side K of each frame's kernel (odd; the paper's 41); `displacement_scale` and `sharpness`: the decoder's α and β;
     /// `tied_ramps` 1: the decoder's ramps train tied (`tiedRamps`).
     public static let entry = TrainableModelEntry(name: "adaconv", architectureDefaults: [
-        "width": 16, "head_width": 96, "kernel": 21, "displacement_scale": 1.0 / 16, "sharpness": 3, "tied_ramps": 0,
+        "width": 16, "head_width": 96, "kernel": 21, "displacement_scale": 1.0 / 16, "sharpness": 3, "tied_ramps": 1,
     ]) { architecture, seed in
         let width = try architecture.count("width"), head = try architecture.count("head_width"), kernel = try architecture.count("kernel")
         guard kernel % 2 == 1, kernel >= 3 else { throw RecipeError("architecture key \"kernel\" must be odd and at least 3") }
@@ -57,11 +57,10 @@ public final class AdaConvStudent: TrainableModel {
     /// ramp 0 alone (the displacement itself); `distil`, each frame's filtered share against that frame warped by the
     /// teacher's flow and weighted by its mask.
     ///
-    /// Why `ramps`: each ramp channel has its own conv5 weights, and the kernels read all of them. Supervising ramp 0
-    /// alone let the others drift apart under the colour losses (runs/adaconv: at step 250 the ramps beyond 0 were 2 px
-    /// off the ramps of ramp 0's own displacement), so the kernels no longer sat where the displacement said.
+    /// The defaults are runs/adaconv-tied's: with tied ramps, `displacement` on ramp 0 supervises them all. `ramps`
+    /// was tried on untied ramps (runs/adaconv, steps 250–425), which it pulled further apart.
     public var defaultLossWeights: [String: Float] {
-        ["l1": 1, "gradient": 1, "ramps": 1, "displacement": 0, "distil": 0.5]
+        ["l1": 1, "gradient": 1, "ramps": 0, "displacement": 0.1, "distil": 0.5]
     }
 
     public func losses(_ batch: TrainingBatch, weights: [String: Float]) -> [(String, Tensor)] {
